@@ -1,0 +1,83 @@
+/*
+ * fakemta - a tiny SMTP-ish program for sendwrap's tests.
+ *
+ * It greets with "220 fakemta fds=LIST" where LIST is every descriptor it
+ * inherited (from /proc/self/fd), so a test sees both that the MTA ran
+ * and that nothing but 0, 1 and 2 leaked into it.  Each line it then
+ * reads is echoed as "250 got LINE", until QUIT or end of input.  If
+ * FAKEMTA_MARK names a file, one line is appended to it per run.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+say(const char *s)
+{
+	size_t len = strlen(s);
+
+	while (len > 0) {
+		ssize_t n = write(1, s, len);
+
+		if (n <= 0)
+			exit(1);
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char fds[256] = "", line[1024], out[1100];
+	const char *mark = getenv("FAKEMTA_MARK");
+	struct dirent *d;
+	size_t len = 0;
+	DIR *dir;
+	char c;
+
+	if ((dir = opendir("/proc/self/fd")) != NULL) {
+		while ((d = readdir(dir)) != NULL) {
+			if (d->d_name[0] == '.' || atoi(d->d_name) == dirfd(dir))
+				continue;
+			if (strlen(fds) + strlen(d->d_name) + 2 < sizeof(fds)) {
+				if (fds[0] != '\0')
+					strcat(fds, ",");
+				strcat(fds, d->d_name);
+			}
+		}
+		closedir(dir);
+	}
+	if (mark != NULL) {
+		int fd = open(mark, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd != -1) {
+			dprintf(fd, "ran pid=%ld args=%d\n", (long)getpid(), argc - 1);
+			close(fd);
+		}
+	}
+	snprintf(out, sizeof(out), "220 fakemta fds=%s args=%d%s%s\r\n", fds,
+	    argc - 1, argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	say(out);
+	while (read(0, &c, 1) == 1) {
+		if (c != '\n') {
+			if (len < sizeof(line) - 1)
+				line[len++] = c;
+			continue;
+		}
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		line[len] = '\0';
+		len = 0;
+		if (strncmp(line, "QUIT", 4) == 0) {
+			say("221 fakemta bye\r\n");
+			return 0;
+		}
+		snprintf(out, sizeof(out), "250 got %s\r\n", line);
+		say(out);
+	}
+	return 0;
+}
