@@ -50,7 +50,7 @@ $(B)/fakemta: tests/fakemta.c
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/fakemta.c
 
-$(B)/test_flow: tests/test_flow.c
+$(B)/test_flow: tests/test_flow.c tests/harness.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_flow.c $(CMOCKA)
 

@@ -721,10 +721,15 @@ decide(const struct config *c, const unsigned char *peer, struct al_match *m,
 		}
 		problems += s.errors + s.warnings;
 		*entries += s.entries;
-		if (r->to_stderr && c->verbose && c->check)
-			printf("%s%s: %lu entries, %lu warnings, %lu errors\n",
-			    src->is_file ? "" : "-A:", src->is_file ? src->text
-			    : "", s.entries, s.warnings, s.errors);
+		if (r->to_stderr && c->verbose && c->check) {
+			/* Named as in rule= and problem lines: FILE or -A:N. */
+			if (src->is_file)
+				printf("%s: ", src->text);
+			else
+				printf("-A:%lu: ", src->index);
+			printf("%lu entries, %lu warnings, %lu errors\n",
+			    s.entries, s.warnings, s.errors);
+		}
 	}
 	return problems;
 }
@@ -974,6 +979,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	optrc = parse_options(argc, argv, &c);
 	if (c.help || c.version) {
+		config_free(&c);
 		if (optrc == -1) {
 			print_errors(c.error);
 			usage(stderr);
@@ -985,8 +991,12 @@ main(int argc, char **argv)
 			usage(stdout);
 		return 0;
 	}
-	if (c.check || c.query != NULL)
-		return check_config(&c, optrc);
+	if (c.check || c.query != NULL) {
+		int rc = check_config(&c, optrc);
+
+		config_free(&c);
+		return rc;
+	}
 
 	log_init(c.use_stderr, c.verbose);
 	get_peer(&p);
@@ -997,6 +1007,7 @@ main(int argc, char **argv)
 		add_value(&l, "reason", why, 1);
 		log_line(LOG_ERR, &l);
 		reply_unavailable(&p, "421 4.3.5");
+		config_free(&c);
 		return EX_USAGE;
 	}
 	if (resolve_program(c.prog[0], path, sizeof(path), why,
@@ -1006,6 +1017,7 @@ main(int argc, char **argv)
 		add_value(&l, "reason", why, 1);
 		log_line(LOG_ERR, &l);
 		reply_unavailable(&p, "421 4.3.0");
+		config_free(&c);
 		return EX_OSERR;
 	}
 	switch (p.kind) {
@@ -1016,11 +1028,13 @@ main(int argc, char **argv)
 	case IN_GONE:
 		add(&l, "hangup reason=gone");
 		log_line(LOG_INFO, &l);
+		config_free(&c);
 		return 0;
 	case IN_BAD:
 		add(&l, "error");
 		add_value(&l, "reason", p.what, 1);
 		log_line(LOG_ERR, &l);
+		config_free(&c);
 		return EX_USAGE;
 	case IN_INET:
 		break;

@@ -1,0 +1,348 @@
+/*
+ * test_sendwrap.c - sendwrap.c's own logic, short of a connection:
+ * option parsing, finding the program, and log field formatting.
+ * The file is included so that its static functions can be reached.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#define main sendwrap_main
+#include "sendwrap.c"
+#undef main
+
+static int
+parse(int argc, char **argv, struct config *c)
+{
+	int r = parse_options(argc, argv, c);
+
+	config_free(c);
+	return r;
+}
+
+static void
+test_defaults_match_the_documentation(void **state)
+{
+	char *argv[] = { "sendwrap", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse_options(1, argv, &c), 0);
+	assert_int_equal(c.delay_ms, 35000);
+	assert_int_equal(c.action, ACT_DROP);
+	assert_int_equal(c.nsrc, 1);
+	assert_true(c.default_src);
+	assert_string_equal(c.src[0].text, "/etc/sendwrap.allow");
+	assert_string_equal(c.prog[0], "/usr/sbin/sendmail");
+	assert_string_equal(c.prog[1], "-bs");
+	assert_null(c.prog[2]);
+	assert_false(c.check || c.help || c.version || c.verbose ||
+	    c.use_stderr);
+	assert_null(c.query);
+	config_free(&c);
+}
+
+static void
+test_sources_keep_command_line_order_and_number_each_A(void **state)
+{
+	char *argv[] = { "sendwrap", "-a", "one.allow", "-A", "10.0.0.0/8",
+	    "-afile2", "-A", "192.0.2.1 5", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse_options(8, argv, &c), 0);
+	assert_int_equal(c.nsrc, 4);
+	assert_false(c.default_src);
+	assert_true(c.src[0].is_file);
+	assert_string_equal(c.src[0].text, "one.allow");
+	assert_false(c.src[1].is_file);
+	assert_int_equal(c.src[1].index, 1);
+	assert_string_equal(c.src[2].text, "file2");
+	assert_int_equal(c.src[3].index, 2);
+	assert_string_equal(c.src[3].text, "192.0.2.1 5");
+	config_free(&c);
+}
+
+static void
+test_program_options_are_left_to_the_program(void **state)
+{
+	char *argv[] = { "sendwrap", "-d", "5", "/usr/sbin/exim4", "-bs",
+	    "-d", "9", NULL };
+	char *argv2[] = { "sendwrap", "-e", "log", "--", "-weird-name", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse_options(7, argv, &c), 0);
+	assert_int_equal(c.delay_ms, 5000);
+	assert_string_equal(c.prog[0], "/usr/sbin/exim4");
+	assert_string_equal(c.prog[1], "-bs");
+	assert_string_equal(c.prog[2], "-d");
+	assert_string_equal(c.prog[3], "9");
+	config_free(&c);
+	assert_int_equal(parse_options(5, argv2, &c), 0);
+	assert_int_equal(c.action, ACT_LOG);
+	assert_string_equal(c.prog[0], "-weird-name");
+	config_free(&c);
+}
+
+static void
+test_every_action_is_accepted_and_others_rejected(void **state)
+{
+	static const char *names[] = { "drop", "tempfail", "reject", "log" };
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		char *argv[] = { "sendwrap", "-e", (char *)names[i], NULL };
+
+		assert_int_equal(parse_options(3, argv, &c), 0);
+		assert_int_equal(c.action, (enum action)i);
+		config_free(&c);
+	}
+	{
+		char *argv[] = { "sendwrap", "-e", "bounce", NULL };
+
+		assert_int_equal(parse(3, argv, &c), -1);
+		assert_string_equal(c.error, "-e: unknown action \"bounce\" "
+		    "(use drop, tempfail, reject or log)");
+	}
+}
+
+static void
+test_delay_option_is_checked_strictly(void **state)
+{
+	static const char *bad[] = { "1e9", "-1", "nan", "0x10", "301", "",
+	    "inf", "1,5" };
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "sendwrap", "-d", (char *)bad[i], NULL };
+
+		assert_int_equal(parse(3, argv, &c), -1);
+		assert_true(strncmp(c.error, "-d: delay \"", 11) == 0);
+	}
+	{
+		char *argv[] = { "sendwrap", "-d", "0.25", NULL };
+
+		assert_int_equal(parse(3, argv, &c), 0);
+		assert_int_equal(c.delay_ms, 250);
+	}
+	{
+		char *argv[] = { "sendwrap", "-d", "0", NULL };
+
+		assert_int_equal(parse(3, argv, &c), 0);
+		assert_int_equal(c.delay_ms, 0);
+	}
+}
+
+static void
+test_unknown_and_incomplete_options_are_errors(void **state)
+{
+	char *argv[] = { "sendwrap", "-x", NULL };
+	char *argv2[] = { "sendwrap", "-s", "-d", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(2, argv, &c), -1);
+	assert_string_equal(c.error, "unknown option -x");
+	assert_int_equal(parse(3, argv2, &c), -1);
+	assert_string_equal(c.error, "option -d needs an argument");
+}
+
+static void
+test_all_option_errors_are_collected(void **state)
+{
+	char *argv[] = { "sendwrap", "-d", "x", "-e", "y", "-Z", NULL };
+	char line[ERROR_MAX];
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(6, argv, &c), -1);
+	config_error_line(&c, line, sizeof(line));
+	assert_string_equal(line, "-d: delay \"x\" is not a number of seconds "
+	    "like 35 or 0.25; -e: unknown action \"y\" (use drop, tempfail, "
+	    "reject or log); unknown option -Z");
+}
+
+static void
+test_flags_are_recognised(void **state)
+{
+	char *argv[] = { "sendwrap", "-hstVv", "-q", "192.0.2.1", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(4, argv, &c), 0);
+	assert_true(c.help && c.use_stderr && c.check && c.version &&
+	    c.verbose);
+	assert_string_equal(c.query, "192.0.2.1");
+}
+
+static void
+test_thousands_of_A_entries_are_kept(void **state)
+{
+	enum { N = 5000 };
+	static char *argv[2 * N + 2];
+	static char text[N][24];
+	struct config c;
+	int i;
+
+	(void)state;
+	argv[0] = "sendwrap";
+	for (i = 0; i < N; i++) {
+		snprintf(text[i], sizeof(text[i]), "10.%d.%d.0/24", i / 256,
+		    i % 256);
+		argv[1 + 2 * i] = "-A";
+		argv[2 + 2 * i] = text[i];
+	}
+	assert_int_equal(parse_options(2 * N + 1, argv, &c), 0);
+	assert_int_equal(c.nsrc, N);
+	assert_int_equal(c.src[N - 1].index, N);
+	config_free(&c);
+}
+
+static void
+test_parsing_twice_gives_the_same_result(void **state)
+{
+	char *argv[] = { "sendwrap", "-d", "7", "-A", "10.0.0.1", "/bin/true",
+	    NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse(6, argv, &c), 0);
+	assert_int_equal(parse(6, argv, &c), 0);
+	assert_int_equal(c.delay_ms, 7000);
+	assert_string_equal(c.prog[0], "/bin/true");
+}
+
+static void
+test_program_is_found_and_checked(void **state)
+{
+	char out[PATH_MAX], why[PATH_MAX + 64], tmp[] = "/tmp/sw-prog.XXXXXX";
+	int fd;
+
+	(void)state;
+	assert_int_equal(resolve_program("/bin/sh", out, sizeof(out), why,
+	    sizeof(why)), 0);
+	assert_string_equal(out, "/bin/sh");
+	assert_int_equal(resolve_program("/nonexistent/mta", out, sizeof(out),
+	    why, sizeof(why)), -1);
+	assert_string_equal(why, "cannot run /nonexistent/mta: "
+	    "No such file or directory");
+	assert_int_equal(resolve_program("/tmp", out, sizeof(out), why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "cannot run /tmp: Permission denied");
+	assert_true((fd = mkstemp(tmp)) != -1);
+	close(fd);
+	chmod(tmp, 0644);
+	if (geteuid() != 0) {	/* root may execute anything with an x bit */
+		assert_int_equal(resolve_program(tmp, out, sizeof(out), why,
+		    sizeof(why)), -1);
+	}
+	chmod(tmp, 0600);
+	assert_int_equal(resolve_program(tmp, out, sizeof(out), why,
+	    sizeof(why)), -1);
+	unlink(tmp);
+}
+
+static void
+test_program_without_slash_is_looked_up_in_path(void **state)
+{
+	char out[PATH_MAX], why[PATH_MAX + 64];
+	const char *saved = getenv("PATH");
+	char keep[4096];
+
+	(void)state;
+	snprintf(keep, sizeof(keep), "%s", saved ? saved : "");
+	setenv("PATH", "/nonexistent::/bin", 1);
+	assert_int_equal(resolve_program("sh", out, sizeof(out), why,
+	    sizeof(why)), 0);
+	assert_string_equal(out, "/bin/sh");
+	/* "." (an empty element) is never searched. */
+	setenv("PATH", ":", 1);
+	assert_int_equal(resolve_program("sh", out, sizeof(out), why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "(searched PATH)"));
+	unsetenv("PATH");
+	assert_int_equal(resolve_program("sh", out, sizeof(out), why,
+	    sizeof(why)), 0);
+	setenv("PATH", keep, 1);
+}
+
+static void
+test_log_values_are_quoted_only_when_needed(void **state)
+{
+	struct line l = { "x", 1 };
+
+	(void)state;
+	add_value(&l, "rule", "/etc/sendwrap.allow:3", 0);
+	add_value(&l, "rule", "/etc/my allow:3", 0);
+	add_value(&l, "reason", "a \"b\"\n", 1);
+	add_value(&l, "reason", "", 0);
+	assert_string_equal(l.buf, "x rule=/etc/sendwrap.allow:3 "
+	    "rule=\"/etc/my allow:3\" reason=\"a \\\"b\\\"\\n\" reason=\"\"");
+}
+
+static void
+test_log_line_is_bounded(void **state)
+{
+	char big[3000];
+	struct line l = { "", 0 };
+	int i;
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (i = 0; i < 5; i++)
+		add(&l, "%s", big);
+	assert_int_equal(l.len, sizeof(l.buf) - 1);
+	assert_int_equal(strlen(l.buf), sizeof(l.buf) - 1);
+}
+
+static void
+test_rule_names(void **state)
+{
+	struct al_match m;
+	struct line l = { "", 0 };
+	unsigned char lo[16];
+
+	(void)state;
+	al_addr_parse("127.0.0.1", lo);
+	al_match_init(&m, lo);
+	add_rule(&l, &m);
+	m.builtin = 0;
+	m.file = "-A";
+	m.line = 4;
+	add_rule(&l, &m);
+	m.found = 0;
+	add_rule(&l, &m);
+	assert_string_equal(l.buf, " rule=builtin:loopback rule=-A:4");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_match_the_documentation),
+		cmocka_unit_test(test_sources_keep_command_line_order_and_number_each_A),
+		cmocka_unit_test(test_program_options_are_left_to_the_program),
+		cmocka_unit_test(test_every_action_is_accepted_and_others_rejected),
+		cmocka_unit_test(test_delay_option_is_checked_strictly),
+		cmocka_unit_test(test_unknown_and_incomplete_options_are_errors),
+		cmocka_unit_test(test_all_option_errors_are_collected),
+		cmocka_unit_test(test_flags_are_recognised),
+		cmocka_unit_test(test_thousands_of_A_entries_are_kept),
+		cmocka_unit_test(test_parsing_twice_gives_the_same_result),
+		cmocka_unit_test(test_program_is_found_and_checked),
+		cmocka_unit_test(test_program_without_slash_is_looked_up_in_path),
+		cmocka_unit_test(test_log_values_are_quoted_only_when_needed),
+		cmocka_unit_test(test_log_line_is_bounded),
+		cmocka_unit_test(test_rule_names),
+	};
+
+	return cmocka_run_group_tests_name("sendwrap", tests, NULL, NULL);
+}
