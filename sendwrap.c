@@ -653,8 +653,8 @@ report(void *ctx, const struct al_problem *p)
 /*
  * Scan one allowlist file through a small buffer: a large list costs
  * time, not memory, and a file being rewritten cannot fault us as a
- * mapping could.  O_NONBLOCK keeps a FIFO without a writer from
- * hanging a connection.
+ * mapping could.  O_NONBLOCK keeps the open of a FIFO without a
+ * writer from hanging a connection.
  */
 static void
 scan_file(struct al_scan *s, const struct source *src, int quiet_enoent)
@@ -672,8 +672,12 @@ scan_file(struct al_scan *s, const struct source *src, int quiet_enoent)
 		al_scan_problem(s, AL_ERROR, 0, msg);
 		return;
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		al_scan_problem(s, AL_ERROR, 0, "is a directory, not a file");
+	/* A device or FIFO may never end; only a plain file is read. */
+	if (fstat(fd, &st) == -1)
+		st.st_mode = 0;
+	if (!S_ISREG(st.st_mode)) {
+		al_scan_problem(s, AL_ERROR, 0, S_ISDIR(st.st_mode) ?
+		    "is a directory, not a file" : "is not a regular file");
 		close(fd);
 		return;
 	}
@@ -909,10 +913,13 @@ static void __attribute__((noreturn))
 turn_away(const struct config *c, const struct peer *p)
 {
 	char buf[2048];
+	size_t total = 0;
+	ssize_t n;
 
 	/* Read what it sent, so that the close below is not a reset. */
-	while (recv(STDIN_FILENO, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
+	while (total < DRAIN_BYTES &&
+	    (n = recv(STDIN_FILENO, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
 	if (c->action == ACT_TEMPFAIL)
 		reply(p, "421 4.5.0",
 		    "Protocol error: talked before the greeting");

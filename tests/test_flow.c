@@ -297,6 +297,23 @@ test_bad_allowlist_line_is_reported_and_others_still_apply(void **state)
 	assert_true(mta_ran());
 }
 
+static void
+test_endless_device_as_allowlist_is_refused_not_read(void **state)
+{
+	struct h_run r;
+	char line[512];
+
+	(void)state;
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-a", "/dev/zero", "-A", "127.0.0.2 0.2", "--", mta)),
+	    0);
+	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
+	expect_greeting(&r, line);
+	assert_int_equal(h_finish(&r, FINISH_MS), 0);
+	assert_non_null(strstr(r.log, "/dev/zero: is not a regular file\n"));
+	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
+}
+
 /* Under inetd fd 2 is the connection: only reply lines may reach it. */
 static void
 test_bad_option_under_inetd_gives_421_and_nothing_else(void **state)
@@ -411,6 +428,7 @@ main(void)
 		T(test_ipv6_peer_is_matched_and_logged),
 		T(test_mapped_peer_on_dual_stack_listener_matches_ipv4_entry),
 		T(test_bad_allowlist_line_is_reported_and_others_still_apply),
+		T(test_endless_device_as_allowlist_is_refused_not_read),
 		T(test_bad_option_under_inetd_gives_421_and_nothing_else),
 		T(test_missing_program_gives_421_and_exit_71),
 		T(test_failed_exec_after_the_wait_gives_421_and_exit_71),
