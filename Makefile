@@ -27,24 +27,33 @@ ASAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-p
 
 all: sendwrap
 
-sendwrap: sendwrap.c allowlist.c allowlist.h
-	$(CC) $(SW_CFLAGS) -o $@ sendwrap.c allowlist.c $(SW_LDFLAGS)
+sendwrap: sendwrap.c allowlist.c allowlist.h passcache.c passcache.h
+	$(CC) $(SW_CFLAGS) -o $@ sendwrap.c allowlist.c passcache.c $(SW_LDFLAGS)
 
 # ---- tests ----
-UNIT	= $(B)/test_allowlist $(B)/test_sendwrap
-TOOLS	= $(B)/sendwrap $(B)/fakemta $(B)/test_flow
+UNIT	= $(B)/test_allowlist $(B)/test_sendwrap $(B)/test_passcache
+TOOLS	= $(B)/sendwrap $(B)/fakemta $(B)/test_flow $(B)/test_greet_cache \
+	  $(B)/test_faults
 
 $(B)/test_allowlist: tests/test_allowlist.c allowlist.c allowlist.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_allowlist.c allowlist.c $(CMOCKA)
 
-$(B)/test_sendwrap: tests/test_sendwrap.c sendwrap.c allowlist.c allowlist.h
+$(B)/test_sendwrap: tests/test_sendwrap.c sendwrap.c allowlist.c allowlist.h \
+    passcache.c passcache.h
 	@mkdir -p $(B)
-	$(CC) $(TEST_CFLAGS) -o $@ tests/test_sendwrap.c allowlist.c $(CMOCKA)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_sendwrap.c allowlist.c passcache.c \
+	    $(CMOCKA)
 
-$(B)/sendwrap: sendwrap.c allowlist.c allowlist.h
+$(B)/test_passcache: tests/test_passcache.c tests/cachedir.h passcache.c \
+    passcache.h allowlist.c allowlist.h
 	@mkdir -p $(B)
-	$(CC) $(TEST_CFLAGS) -o $@ sendwrap.c allowlist.c
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_passcache.c passcache.c allowlist.c \
+	    $(CMOCKA)
+
+$(B)/sendwrap: sendwrap.c allowlist.c allowlist.h passcache.c passcache.h
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ sendwrap.c allowlist.c passcache.c
 
 $(B)/fakemta: tests/fakemta.c
 	@mkdir -p $(B)
@@ -54,11 +63,26 @@ $(B)/test_flow: tests/test_flow.c tests/harness.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_flow.c $(CMOCKA)
 
+$(B)/test_greet_cache: tests/test_greet_cache.c tests/harness.h \
+    tests/cachedir.h
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_greet_cache.c $(CMOCKA)
+
+$(B)/test_faults: tests/test_faults.c tests/harness.h
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_faults.c $(CMOCKA)
+
+$(B)/test_valgrind: tests/test_valgrind.c tests/harness.h
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_valgrind.c $(CMOCKA)
+
 # The unit tests, then the real binary on real loopback connections.
 run-tests: $(UNIT) $(TOOLS)
 	@for t in $(UNIT); do echo "== $$t"; $$t || exit 1; done
 	@echo "== $(B)/test_flow"
 	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_flow
+	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_greet_cache
+	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_faults
 
 check-plain:
 	$(MAKE) run-tests B=build/plain SAN=
@@ -68,6 +92,132 @@ check-asan:
 	    $(MAKE) run-tests B=build/asan SAN="$(ASAN)"
 
 CHECKS	= check-plain check-asan
+
+# examples/sendwrap-stats on a log sample, with every awk installed.
+check-stats:
+	sh tests/test-stats.sh
+
+CHECKS	+= check-stats
+
+# sendwrap.8: mandoc -Tlint, its options against sendwrap -h and the
+# binary both ways, and every command line it, README.md and examples/ show.
+check-man: sendwrap
+	sh tests/check-man.sh ./sendwrap sendwrap.8 README.md
+
+CHECKS	+= check-man
+
+# Every file in examples/ as a running service: openbsd-inetd, xinetd,
+# systemd-socket-activate and tcpserver in front of the fake MTA and the
+# real Exim, driven by smtpprobe and swaks on loopback (.ci/run installs
+# them).  make demo: the README's first command.
+$(B)/smtpprobe: tests/integration/smtpprobe.c
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/integration/smtpprobe.c
+
+check-integration: sendwrap
+	@$(MAKE) --no-print-directory build/plain/fakemta build/plain/smtpprobe B=build/plain SAN=
+	bash tests/integration/run ./sendwrap build/plain/fakemta build/plain/smtpprobe
+
+CHECKS	+= check-integration
+
+# The greeting teaser (-g) in front of the real Exim, swaks as the client.
+check-teaser: sendwrap
+	tests/integration/teaser ./sendwrap
+
+CHECKS	+= check-teaser
+
+# ---- hardening: fuzzing, static analysis, memcheck, the binary's flags ----
+
+# libFuzzer targets: the allowlist parser, and the option and delay
+# parsers.  make fuzz fuzzes each for FUZZ_SECONDS; check-fuzz, for
+# CHECK_FUZZ_SECONDS.  Both first replay tests/fuzz/seed/ and the
+# reproducers in tests/fuzz/regress/ (tests/fuzz/run.sh).
+FUZZ_CC	 ?= clang
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 10
+FUZZ_B	 = build/fuzz
+FUZZ_FLAGS = -D_GNU_SOURCE -std=c99 -Wall -Wextra -Werror -O1 -g -I. \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZERS	 = $(FUZZ_B)/fuzz_allowlist $(FUZZ_B)/fuzz_options
+
+$(FUZZ_B)/fuzz_allowlist: tests/fuzz/fuzz_allowlist.c allowlist.c allowlist.h
+	@mkdir -p $(FUZZ_B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_allowlist.c allowlist.c
+
+$(FUZZ_B)/fuzz_options: tests/fuzz/fuzz_options.c sendwrap.c allowlist.c \
+    allowlist.h passcache.c passcache.h
+	@mkdir -p $(FUZZ_B)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c allowlist.c \
+	    passcache.c
+
+fuzz: $(FUZZERS)
+	@for t in allowlist options; do \
+	    sh tests/fuzz/run.sh $(FUZZ_B)/fuzz_$$t $$t $(FUZZ_SECONDS) || exit 1; \
+	done
+
+check-fuzz:
+	@if ! command -v $(FUZZ_CC) >/dev/null; then \
+	    echo "SKIP check-fuzz: no $(FUZZ_CC) (libFuzzer)"; exit 0; fi; \
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+
+# cppcheck and clang-tidy on every C file; the clang-tidy checks, and
+# why, are in .clang-tidy.  cppcheck's variableScope is left out: like
+# style(9), the code declares most locals at the top of a function.
+LINT_SRCS = $(wildcard *.c tests/*.c tests/fuzz/*.c tests/integration/*.c \
+	    bench/*.c)
+LINT_DEFS = -D_GNU_SOURCE -std=c99 -I.
+
+check-lint:
+	@if command -v cppcheck >/dev/null; then \
+	    cppcheck --enable=warning,style,performance,portability \
+		--error-exitcode=1 --inline-suppr --suppress=variableScope \
+		--quiet --std=c99 -D_GNU_SOURCE -I. $(LINT_SRCS) || exit 1; \
+	    echo "cppcheck: $(words $(LINT_SRCS)) files clean"; \
+	else echo "SKIP cppcheck: not installed"; fi
+	@if command -v clang-tidy >/dev/null; then fail=0; \
+	    for f in $(LINT_SRCS); do \
+		out=$$(clang-tidy --quiet $$f -- $(LINT_DEFS) 2>&1) || { \
+		    echo "$$out" | grep -v 'warnings generated'; fail=1; }; \
+	    done; \
+	    [ $$fail = 0 ] && echo "clang-tidy: $(words $(LINT_SRCS)) files clean"; \
+	else echo "SKIP clang-tidy: not installed"; fi
+
+# PIE, full RELRO, stack protector, FORTIFY and NX, read back from the
+# real ./sendwrap; and each found missing in a build without them, so
+# that the check is known to be able to fail.
+check-hardening: sendwrap
+	sh tests/check_hardening.sh ./sendwrap
+	@mkdir -p build/nohard
+	$(CC) -D_GNU_SOURCE -std=c99 -O2 -U_FORTIFY_SOURCE -fno-stack-protector \
+	    -fno-pie -no-pie -Wl,-z,norelro,-z,lazy -o build/nohard/sendwrap \
+	    sendwrap.c allowlist.c passcache.c
+	sh tests/check_hardening.sh -n build/nohard/sendwrap
+
+# The real binary under valgrind's memcheck, one run per connection
+# shape, up to the exec (tests/test_valgrind.c).
+check-valgrind:
+	@$(MAKE) --no-print-directory build/plain/sendwrap build/plain/fakemta \
+	    build/plain/test_valgrind B=build/plain SAN=
+	SENDWRAP=build/plain/sendwrap FAKEMTA=build/plain/fakemta \
+	    build/plain/test_valgrind
+
+CHECKS	+= check-hardening check-fuzz check-valgrind check-lint
+
+# bench/run: what a waiting connection costs, side by side with the MTA
+# launched directly, an exec-only floor and tcpd; bench/RESULTS.md has
+# this machine's table.  make bench installs what it needs and takes a
+# few minutes; check-bench is its smoke run, seconds, so it cannot rot.
+bench:
+	bash bench/run
+
+check-bench:
+	bash bench/run --quick
+
+CHECKS	+= check-bench
+
+demo: sendwrap
+	@$(MAKE) -s --no-print-directory build/plain/fakemta build/plain/smtpprobe B=build/plain SAN=
+	@bash tests/integration/demo ./sendwrap build/plain/fakemta build/plain/smtpprobe
 
 check: sendwrap
 	@for c in $(CHECKS); do $(MAKE) --no-print-directory $$c || exit 1; done
@@ -81,4 +231,6 @@ install: sendwrap
 clean:
 	rm -rf sendwrap build
 
-.PHONY: all check check-plain check-asan run-tests install clean
+.PHONY: all check check-plain check-asan run-tests install clean check-man \
+	check-integration demo check-stats check-teaser fuzz check-fuzz \
+	check-lint check-hardening check-valgrind bench check-bench

@@ -133,7 +133,7 @@ quote(const char *s, size_t len, char *out, size_t size)
 	char esc[AL_ESCAPE_MAX(QUOTE_BYTES)];
 
 	al_escape(s, shown, esc, sizeof(esc));
-	snprintf(out, size, "\"%s%s\"", esc, shown < len ? "..." : "");
+	snprintf(out, size, "\"%s%s\"", esc, len > QUOTE_BYTES ? "..." : "");
 }
 
 static void
@@ -178,13 +178,18 @@ al_delay_parse(const char *s, size_t len, unsigned *ms, char *msg,
 	char q[QUOTE_BYTES * 4 + 8];
 	size_t i;
 
-	quote(s, len, q, sizeof(q));
+	/*
+	 * The text is quoted only for a message: a good delay, on every
+	 * line of a long list, must not cost a formatted copy.
+	 */
 	if (!isdigits(s, ilen) || (dot && !isdigits(dot + 1, flen))) {
+		quote(s, len, q, sizeof(q));
 		snprintf(msg, msgsz,
 		    "delay %s is not a number of seconds like 35 or 0.25", q);
 		return -1;
 	}
 	if (flen > 3) {
+		quote(s, len, q, sizeof(q));
 		snprintf(msg, msgsz,
 		    "delay %s has more than 3 decimal places", q);
 		return -1;
@@ -197,6 +202,7 @@ al_delay_parse(const char *s, size_t len, unsigned *ms, char *msg,
 	for (i = 0; i < 3; i++)
 		frac = frac * 10 + (i < flen ? (unsigned long)(dot[1 + i] - '0') : 0);
 	if (sec * 1000 + frac > AL_DELAY_MAX_MS) {
+		quote(s, len, q, sizeof(q));
 		snprintf(msg, msgsz, "delay %s is more than %u seconds "
 		    "(RFC 5321 clients wait 5 minutes for the greeting)", q,
 		    AL_DELAY_MAX_MS / 1000);
@@ -497,7 +503,7 @@ al_scan_feed(struct al_scan *s, const char *data, size_t n)
 			s->len = 0;
 			s->overlong = 0;
 		}
-		p = nl + 1;
+		p += k + 1;	/* past the newline */
 	}
 }
 

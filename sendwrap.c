@@ -3,18 +3,20 @@
  * that talk first.
  *
  * inetd, xinetd, tcpserver or a systemd socket unit (Accept=yes) starts
- * sendwrap with the accepted connection on fd 0.  An allowlisted peer
- * gets the mail program at once.  Any other peer must stay silent for
- * the delay, as RFC 5321 requires of a client waiting for the 220
- * greeting: if it does, the program is exec'd in sendwrap's place and
- * greets it; if it talks first, it is dropped or answered and never
- * reaches the MTA.
+ * sendwrap with the accepted connection on fd 0.  An allowlisted peer,
+ * or one the pass cache (passcache.c) knows passed lately, gets the
+ * mail program at once.  Any other peer must stay silent for the delay,
+ * as RFC 5321 requires of a client waiting for the 220 greeting (with
+ * -g, after a "220-" teaser line): if it does, the program is exec'd in
+ * sendwrap's place and greets it; if it talks first, it is dropped or
+ * answered and never reaches the MTA.
  *
  * Under inetd fds 1 and 2 are the connection too, so nothing but SMTP
  * reply lines is ever written to a socket; diagnostics go to syslog.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "passcache.h"
 
 #define VERSION			"1.0"
 #define DEFAULT_ALLOWLIST	"/etc/sendwrap.allow"
@@ -49,7 +52,17 @@
 #define DRAIN_BYTES		65536
 #define ERROR_MAX		512	/* option errors, joined */
 #define HOST_MAX		256
-#define REPLY_MAX		(HOST_MAX + 128)
+#define REPLY_MAX		(2 * HOST_MAX + 128)	/* a "220 " line, a reply */
+#define TEASER_MAX		506	/* "220-" TEXT CRLF: RFC 5321's 512 */
+
+/*
+ * A waiting process keeps every stack page it touched before the wait,
+ * for the whole delay, and thousands of them wait at once.  So the work
+ * before the wait runs in a shallow stack: functions used only by -t,
+ * -q and -P, or only after the wait, are kept out of main's frame, and
+ * buffers that only build a log line are no larger than one.
+ */
+#define NOINLINE		__attribute__((noinline))
 
 enum action { ACT_DROP, ACT_TEMPFAIL, ACT_REJECT, ACT_LOG };
 static const char *const action_names[] = { "drop", "tempfail", "reject", "log" };
@@ -68,6 +81,10 @@ struct config {
 	enum action	 action;
 	int		 check, help, version, verbose, use_stderr;
 	const char	*query;
+	const char	*teaser;	/* -g: the "220-" line's text */
+	const char	*cache_dir;	/* -c */
+	unsigned long	 cache_ttl;	/* -C */
+	int		 prune;		/* -P */
 	char		**prog;		/* program and its arguments */
 	char		 error[ERROR_MAX];
 };
@@ -97,6 +114,7 @@ static int log_stderr;
 static int log_verbose;
 static int64_t started;			/* CLOCK_MONOTONIC, ns */
 static volatile sig_atomic_t got_signal;
+static int teaser_sent;			/* a "220-" line is on the wire */
 
 static void
 usage(FILE *f)
@@ -104,13 +122,19 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: sendwrap [-hstVv] [-a file]... [-A entry]... [-d delay] "
 	    "[-e action]\n"
-	    "                [-q address] [--] [program [arg ...]]\n"
+	    "                [-g text] [-c dir [-C ttl]] [-q address] [--]\n"
+	    "                [program [arg ...]]\n"
+	    "       sendwrap -c dir [-C ttl] [-v] -P\n"
 	    "  -a file    allowlist file (default " DEFAULT_ALLOWLIST ")\n"
 	    "  -A entry   allowlist entry, as a file line\n"
 	    "  -d delay   seconds a peer must stay silent, 0 to 300 "
 	    "(default 35)\n"
 	    "  -e action  for early talkers: drop, tempfail, reject or log "
 	    "(default drop)\n"
+	    "  -g text    send \"220-text\" at once, before the wait\n"
+	    "  -c dir     pass cache: peers that passed skip the delay\n"
+	    "  -C ttl     seconds a pass is remembered (default 86400)\n"
+	    "  -P         remove expired pass cache entries, then exit\n"
 	    "  -s         log to stderr instead of syslog\n"
 	    "  -t         check the allowlists and options, then exit\n"
 	    "  -q address print the decision for address, then exit\n"
@@ -147,6 +171,7 @@ fd_is_inet_socket(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));	/* for the analyzer: no garbage read */
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return 0;
 	return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
@@ -235,7 +260,7 @@ add_seconds(struct line *l, const char *key, unsigned ms)
 static void
 add_rule(struct line *l, const struct al_match *m)
 {
-	char rule[PATH_MAX + 32];
+	char rule[LOG_LINE_MAX];
 
 	if (!m->found)
 		return;
@@ -318,6 +343,36 @@ config_error_line(const struct config *c, char *out, size_t size)
 }
 
 /*
+ * The teaser's text goes on the wire as it is, so it must be one line
+ * of printable ASCII that fits RFC 5321's 512-octet reply line.
+ */
+static int
+teaser_check(const char *text, char *msg, size_t size)
+{
+	char esc[AL_ESCAPE_MAX(8)];
+	size_t i, n = strlen(text);
+
+	if (n == 0) {
+		snprintf(msg, size, "the teaser text is empty");
+		return -1;
+	}
+	if (n > TEASER_MAX) {
+		snprintf(msg, size, "the teaser text is longer than %d "
+		    "characters", TEASER_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (text[i] < 0x20 || text[i] > 0x7e) {
+			al_escape(text + i, n - i, esc, sizeof(esc));
+			snprintf(msg, size, "the teaser text has a control or "
+			    "non-ASCII character at \"%s\" (position %zu)",
+			    esc, i + 1);
+			return -1;
+		}
+	return 0;
+}
+
+/*
  * Parse the command line.  Problems are collected in c->error, one a
  * line, rather
  * than printed: the caller knows whether a person or a peer is at the
@@ -329,11 +384,12 @@ parse_options(int argc, char **argv, struct config *c)
 {
 	char msg[AL_MSG_MAX];
 	unsigned long nA = 0;
-	int ch;
+	int ch, ttl_given = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->delay_ms = DEFAULT_DELAY_MS;
 	c->action = ACT_DROP;
+	c->cache_ttl = PC_TTL_DEFAULT;
 	c->src = calloc((size_t)argc + 1, sizeof(*c->src));
 	if (c->src == NULL) {
 		config_error(c, "out of memory");
@@ -341,8 +397,22 @@ parse_options(int argc, char **argv, struct config *c)
 	}
 	opterr = 0;
 	optind = 0;		/* glibc: a full reset, for repeated calls */
-	while ((ch = getopt(argc, argv, "+:hstVva:A:d:e:q:")) != -1) {
+	while ((ch = getopt(argc, argv, "+:hPstVva:A:c:C:d:e:g:q:")) != -1) {
 		switch (ch) {
+		case 'c': c->cache_dir = optarg; break;
+		case 'C':
+			if (pc_ttl_parse(optarg, &c->cache_ttl, msg,
+			    sizeof(msg)) == -1)
+				config_error(c, "-C: %s", msg);
+			ttl_given = 1;
+			break;
+		case 'g':
+			if (teaser_check(optarg, msg, sizeof(msg)) == -1)
+				config_error(c, "-g: %s", msg);
+			else
+				c->teaser = optarg;
+			break;
+		case 'P': c->prune = 1; break;
 		case 'a':
 		case 'A':
 			c->src[c->nsrc].text = optarg;
@@ -387,6 +457,12 @@ parse_options(int argc, char **argv, struct config *c)
 			break;
 		}
 	}
+	if (c->cache_dir == NULL && (ttl_given || c->prune))
+		config_error(c, "-%c needs a pass cache directory (-c dir)",
+		    c->prune ? 'P' : 'C');
+	if (c->prune && (c->check || c->query != NULL))
+		config_error(c, "-P cannot be combined with -%c",
+		    c->check ? 't' : 'q');
 	if (c->nsrc == 0) {
 		c->src[0].text = DEFAULT_ALLOWLIST;
 		c->src[0].is_file = 1;
@@ -497,9 +573,10 @@ get_peer(struct peer *p)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int type = 0, listening = 0;
-	socklen_t olen = sizeof(type);
+	socklen_t olen;
 
 	memset(p, 0, sizeof(*p));
+	memset(&ss, 0, sizeof(ss));
 	if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &len) == -1) {
 		if (errno == ENOTSOCK || errno == EBADF) {
 			p->kind = IN_LOCAL;
@@ -563,7 +640,8 @@ static void
 reply(const struct peer *p, const char *code, const char *text)
 {
 	char host[HOST_MAX], buf[REPLY_MAX];
-	size_t i;
+	const char *h;
+	size_t i, used = 0;
 	int n;
 
 	if (p->kind != IN_INET)
@@ -576,11 +654,49 @@ reply(const struct peer *p, const char *code, const char *text)
 		    (host[i] >= '0' && host[i] <= '9') ||
 		    ((host[i] | 0x20) >= 'a' && (host[i] | 0x20) <= 'z')))
 			host[i] = '-';
-	n = snprintf(buf, sizeof(buf), "%s %s %s\r\n", code,
-	    host[0] != '\0' ? host : "localhost", text);
-	if (n > 0 && (size_t)n < sizeof(buf))
-		(void)send(STDIN_FILENO, buf, (size_t)n,
+	h = host[0] != '\0' ? host : "localhost";
+	/*
+	 * After the teaser, RFC 5321 (4.2.1) allows only 220 lines until
+	 * the greeting ends: a 421 or 554 line there would make one reply
+	 * with two codes (postscreen sends its 521 there all the same).
+	 * So the greeting is ended first with a "220 HOST" line, and the
+	 * reply follows as a reply of its own.  A patient client reads a
+	 * whole greeting, then a 421, which RFC 5321 (3.8) lets a server
+	 * send at any time before it closes; an early talker reads the 421
+	 * or 554 as the answer to what it sent too soon.
+	 */
+	if (teaser_sent && strncmp(code, "220", 3) != 0) {
+		n = snprintf(buf, sizeof(buf), "220 %s\r\n", h);
+		if (n > 0 && (size_t)n < sizeof(buf))
+			used = (size_t)n;
+	}
+	n = snprintf(buf + used, sizeof(buf) - used, "%s %s %s\r\n", code, h,
+	    text);
+	if (n > 0 && used + (size_t)n < sizeof(buf))
+		(void)send(STDIN_FILENO, buf, used + (size_t)n,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*
+ * The greeting teaser.  "220-text" opens a multi-line greeting, and an
+ * RFC 5321 client must wait for its last line ("220 ", with a space),
+ * which the program's own greeting supplies after the wait.  A bot that
+ * answers the first line it sees is an early talker, caught sooner than
+ * by silence alone.  Only a peer that waits is sent one: an allowlisted
+ * or cached peer meets the program's plain greeting at once.
+ */
+static void
+send_teaser(const struct config *c, const struct peer *p)
+{
+	char buf[TEASER_MAX + 8];
+	int n;
+
+	if (c->teaser == NULL || p->kind != IN_INET)
+		return;
+	n = snprintf(buf, sizeof(buf), "220-%s\r\n", c->teaser);
+	if (n > 0 && (size_t)n < sizeof(buf) && send(STDIN_FILENO, buf,
+	    (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+		teaser_sent = 1;
 }
 
 static void
@@ -654,12 +770,14 @@ report(void *ctx, const struct al_problem *p)
  * Scan one allowlist file through a small buffer: a large list costs
  * time, not memory, and a file being rewritten cannot fault us as a
  * mapping could.  O_NONBLOCK keeps the open of a FIFO without a
- * writer from hanging a connection.
+ * writer from hanging a connection.  The buffer is anonymous memory,
+ * mapped for the scan and unmapped after it: on the stack, its pages
+ * would stay with the process through the whole wait (see NOINLINE).
  */
 static void
 scan_file(struct al_scan *s, const struct source *src, int quiet_enoent)
 {
-	char buf[READ_CHUNK], msg[AL_MSG_MAX];
+	char *buf, msg[AL_MSG_MAX];
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -681,7 +799,16 @@ scan_file(struct al_scan *s, const struct source *src, int quiet_enoent)
 		close(fd);
 		return;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	buf = mmap(NULL, READ_CHUNK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		snprintf(msg, sizeof(msg), "no read buffer: %s",
+		    strerror(errno));
+		al_scan_problem(s, AL_ERROR, 0, msg);
+		close(fd);
+		return;
+	}
+	while ((n = read(fd, buf, READ_CHUNK)) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -694,6 +821,7 @@ scan_file(struct al_scan *s, const struct source *src, int quiet_enoent)
 		}
 		al_scan_feed(s, buf, (size_t)n);
 	}
+	munmap(buf, READ_CHUNK);
 	al_scan_end(s);
 	close(fd);
 }
@@ -738,11 +866,78 @@ decide(const struct config *c, const unsigned char *peer, struct al_match *m,
 	return problems;
 }
 
-/* -t and -q: a person at a terminal, so plain stdout and stderr. */
+/* ---- the pass cache ---- */
+
+/*
+ * Has the peer passed the wait lately?  Any problem with the cache is
+ * logged and counts as "no": the peer waits the full delay, which costs
+ * a patient client time, never its mail, and lets no bot in.
+ */
 static int
+cache_hit(const struct config *c, struct pc *pc, const struct peer *p,
+    unsigned long *age)
+{
+	int r;
+
+	if (c->cache_dir == NULL)
+		return 0;
+	if (pc_open(pc, c->cache_dir, c->cache_ttl) == -1) {
+		logmsg(LOG_ERR, "%s", pc->msg);
+		return 0;
+	}
+	if ((r = pc_lookup(pc, p->addr, time(NULL), age)) == -1)
+		logmsg(LOG_ERR, "%s", pc->msg);
+	return r == 1;
+}
+
+/* Remember a peer that passed, or forget one that talked early. */
+static void
+cache_note(struct pc *pc, const struct peer *p, int passed)
+{
+	if (pc->fd == -1)
+		return;
+	if ((passed ? pc_pass(pc, p->addr) : pc_forget(pc, p->addr)) == -1)
+		logmsg(LOG_ERR, "%s", pc->msg);
+	pc_close(pc);
+}
+
+static void
+print_problem(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* -P, for a cron job: quiet unless something is wrong, or -v. */
+static int NOINLINE
+prune_cache(const struct config *c, int optrc)
+{
+	struct pc pc;
+	struct pc_counts n;
+	int rc;
+
+	if (optrc == -1) {
+		print_errors(c->error);
+		return EX_USAGE;
+	}
+	if (pc_open(&pc, c->cache_dir, c->cache_ttl) == -1) {
+		fprintf(stderr, "%s\n", pc.msg);
+		return EX_CONFIG;
+	}
+	rc = pc_prune(&pc, time(NULL), &n, print_problem, NULL);
+	pc_close(&pc);
+	if (c->verbose)
+		printf("%s: %lu entries, %lu expired and removed\n",
+		    c->cache_dir, n.entries, n.removed);
+	return rc == -1 ? EX_IOERR : 0;
+}
+
+/* -t and -q: a person at a terminal, so plain stdout and stderr. */
+static int NOINLINE
 check_config(const struct config *c, int optrc)
 {
 	struct reporter r = { 1, 0 };
+	struct pc pc = { NULL, -1, 0, "" };
 	unsigned char addr[16];
 	unsigned long problems = 0, entries;
 	char path[PATH_MAX], why[PATH_MAX + 64];
@@ -763,14 +958,29 @@ check_config(const struct config *c, int optrc)
 		problems++;
 	}
 	problems += decide(c, c->query ? addr : NULL, &m, &r, &entries);
+	if (c->cache_dir != NULL && pc_open(&pc, c->cache_dir,
+	    c->cache_ttl) == -1) {
+		fprintf(stderr, "%s\n", pc.msg);
+		problems++;
+	}
 	if (c->query != NULL) {
 		unsigned delay = m.found ? m.entry.delay_ms : c->delay_ms;
 		struct line l = { "", 0 };
 		char ip[INET6_ADDRSTRLEN], net[AL_ADDR_MAX];
+		unsigned long age = 0;
+		int cached = 0;
 
+		if (delay != 0 && pc.fd != -1 &&
+		    (cached = pc_lookup(&pc, addr, time(NULL), &age)) == -1) {
+			fprintf(stderr, "%s\n", pc.msg);
+			problems++;
+		}
 		al_addr_format(addr, ip, sizeof(ip));
-		add(&l, "%s ip=%s", delay == 0 ? "allow" : "delay", ip);
-		add_seconds(&l, "delay", delay);
+		add(&l, "%s ip=%s", delay == 0 ? "allow" : cached == 1 ?
+		    "cached" : "delay", ip);
+		add_seconds(&l, "delay", cached == 1 ? 0 : delay);
+		if (cached == 1)
+			add(&l, " age=%lu", age);
 		add_rule(&l, &m);
 		if (m.found) {
 			al_net_format(&m.entry, net, sizeof(net));
@@ -778,6 +988,7 @@ check_config(const struct config *c, int optrc)
 		}
 		printf("%s\n", l.buf);
 	}
+	pc_close(&pc);
 	fflush(stdout);
 	return problems > 0 ? EX_CONFIG : 0;
 }
@@ -791,11 +1002,22 @@ on_signal(int sig)
 }
 
 /*
+ * Without a handler, the kernel restarts a pselect() stopped by SIGSTOP
+ * with the time it had left, which would add the stop to the wait.
+ */
+static void
+on_continue(int sig)
+{
+	(void)sig;
+}
+
+/*
  * Wait until the deadline for the peer to stay silent.  The remainder
  * is recomputed from CLOCK_MONOTONIC on every turn, so an interrupted
- * select, or a SIGSTOP/SIGCONT pair, neither shortens nor lengthens
- * the wait.  The stop signals are blocked except inside pselect(), so
- * one that arrives between the check and the call is not lost.
+ * select, or a SIGSTOP/SIGCONT pair (SIGCONT is caught to make it one),
+ * neither shortens nor lengthens the wait.  The stop signals are
+ * blocked except inside pselect(), so one that arrives between the
+ * check and the call is not lost.
  */
 static enum wait_result
 wait_silent(int64_t deadline)
@@ -816,6 +1038,8 @@ wait_silent(int64_t deadline)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_continue;
+	sigaction(SIGCONT, &sa, NULL);
 	for (;;) {
 		int64_t left = deadline - now_ns();
 		struct timespec ts;
@@ -859,6 +1083,7 @@ wait_silent(int64_t deadline)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCONT, &sa, NULL);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return res;
 }
@@ -888,11 +1113,11 @@ mark_fds_cloexec(void)
  * with default signal handling and an empty mask, as if the launcher
  * had run it.  If exec fails, the peer is told to come back later.
  */
-static void __attribute__((noreturn))
+static void NOINLINE __attribute__((noreturn))
 run_program(const struct config *c, const char *path, const struct peer *p)
 {
 	struct line l = { "error", 5 };
-	char why[PATH_MAX + 64];
+	char why[LOG_LINE_MAX];
 	sigset_t none;
 
 	mark_fds_cloexec();
@@ -909,7 +1134,7 @@ run_program(const struct config *c, const char *path, const struct peer *p)
 }
 
 /* Tell the early talker what -e says, then leave. */
-static void __attribute__((noreturn))
+static void NOINLINE __attribute__((noreturn))
 turn_away(const struct config *c, const struct peer *p)
 {
 	char buf[2048];
@@ -930,7 +1155,7 @@ turn_away(const struct config *c, const struct peer *p)
 	exit(0);
 }
 
-static void
+static void NOINLINE
 log_early(const struct config *c, const struct peer *p,
     const struct al_match *m, unsigned delay)
 {
@@ -963,6 +1188,7 @@ sanitize_fds(void)
 
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    /* NOLINTNEXTLINE(android-cloexec-open): for the program */
 		    open("/dev/null", O_RDWR) != fd)
 			_exit(EX_OSERR);
 }
@@ -974,10 +1200,11 @@ main(int argc, char **argv)
 	struct peer p;
 	struct al_match m;
 	struct reporter r = { 0, 0 };
+	struct pc pc = { NULL, -1, 0, "" };
 	struct line l = { "", 0 };
-	char path[PATH_MAX], why[PATH_MAX + 64];
+	char path[PATH_MAX], why[LOG_LINE_MAX];
 	enum wait_result res;
-	unsigned long entries;
+	unsigned long entries, age;
 	unsigned delay;
 	int optrc;
 
@@ -998,8 +1225,9 @@ main(int argc, char **argv)
 			usage(stdout);
 		return 0;
 	}
-	if (c.check || c.query != NULL) {
-		int rc = check_config(&c, optrc);
+	if (c.prune || c.check || c.query != NULL) {
+		int rc = c.prune ? prune_cache(&c, optrc) :
+		    check_config(&c, optrc);
 
 		config_free(&c);
 		return rc;
@@ -1063,10 +1291,21 @@ main(int argc, char **argv)
 		log_line(LOG_INFO, &l);
 		run_program(&c, path, &p);
 	}
+	if (cache_hit(&c, &pc, &p, &age)) {
+		add(&l, "cached");
+		add_peer(&l, &p);
+		add_seconds(&l, "delay", 0);
+		add(&l, " age=%lu", age);
+		add_rule(&l, &m);
+		log_line(LOG_INFO, &l);
+		run_program(&c, path, &p);
+	}
 
+	send_teaser(&c, &p);
 	res = wait_silent(started + (int64_t)delay * 1000000);
 	switch (res) {
 	case W_SILENT:
+		cache_note(&pc, &p, 1);
 		add(&l, "pass");
 		add_peer(&l, &p);
 		add_seconds(&l, "delay", delay);
@@ -1074,6 +1313,7 @@ main(int argc, char **argv)
 		log_line(LOG_INFO, &l);
 		run_program(&c, path, &p);
 	case W_EARLY:
+		cache_note(&pc, &p, 0);
 		log_early(&c, &p, &m, delay);
 		if (c.action == ACT_LOG)
 			run_program(&c, path, &p);

@@ -5,7 +5,8 @@
  * inherited (from /proc/self/fd), so a test sees both that the MTA ran
  * and that nothing but 0, 1 and 2 leaked into it.  Each line it then
  * reads is echoed as "250 got LINE", until QUIT or end of input.  If
- * FAKEMTA_MARK names a file, one line is appended to it per run.
+ * FAKEMTA_MARK names a file, a line "ran pid=N args=N fds=LIST" is
+ * appended to it per run, for runs whose fd 1 is not the test's.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -41,12 +42,15 @@ main(int argc, char **argv)
 
 	if ((dir = opendir("/proc/self/fd")) != NULL) {
 		while ((d = readdir(dir)) != NULL) {
-			if (d->d_name[0] == '.' || atoi(d->d_name) == dirfd(dir))
+			size_t used = strlen(fds), n = strlen(d->d_name);
+
+			if (d->d_name[0] == '.' ||
+			    strtol(d->d_name, NULL, 10) == dirfd(dir))
 				continue;
-			if (strlen(fds) + strlen(d->d_name) + 2 < sizeof(fds)) {
-				if (fds[0] != '\0')
-					strcat(fds, ",");
-				strcat(fds, d->d_name);
+			if (used + n + 2 < sizeof(fds)) {
+				if (used > 0)
+					fds[used++] = ',';
+				memcpy(fds + used, d->d_name, n + 1);
 			}
 		}
 		closedir(dir);
@@ -55,7 +59,8 @@ main(int argc, char **argv)
 		int fd = open(mark, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 
 		if (fd != -1) {
-			dprintf(fd, "ran pid=%ld args=%d\n", (long)getpid(), argc - 1);
+			dprintf(fd, "ran pid=%ld args=%d fds=%s\n", (long)getpid(),
+			    argc - 1, fds);
 			close(fd);
 		}
 	}

@@ -31,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef H_ARGV_MAX		/* a test with huge command lines sets more */
 #define H_ARGV_MAX	64
+#endif
 #define H_LOG_MAX	8192
 #define H_PIDS_MAX	256
 
@@ -48,6 +50,9 @@ struct h_run {
 /* Every child started, so that a failed test leaves none running. */
 static pid_t h_pids[H_PIDS_MAX];
 static size_t h_npids;
+
+/* If set, run in the child just before the exec: a test's launcher quirk. */
+static void (*h_child_setup)(void);
 
 static const char *
 h_env(const char *name, const char *def)
@@ -99,7 +104,7 @@ static int
 h_connect(const char *src, const char *dst, int *client, int *server)
 {
 	struct sockaddr_storage la, ca, to;
-	socklen_t llen, clen, tlen;
+	socklen_t llen, clen, tlen = 0;
 	int laf, caf, ls, c = -1, s, zero = 0, one = 1;
 
 	if ((laf = h_sockaddr(dst, 0, &la, &llen)) == -1 ||
@@ -134,26 +139,26 @@ fail:
 }
 
 /*
- * Start sendwrap with args (NULL-terminated, without argv[0]) on a new
- * connection from src.  The child also holds fd 7 open without
- * close-on-exec, as a careless launcher might: it must not reach the MTA.
+ * Start sendwrap with args (NULL-terminated, without argv[0]) with fd
+ * in on its fd 0 and out on its fd 1, and on fd 2 too in inetd mode
+ * (-1: closed).  The child also holds fd 7 open without close-on-exec,
+ * as a careless launcher might: it must not reach the MTA.  The caller
+ * keeps in and out; r->client is -1.
  */
 static int
-h_start(struct h_run *r, const char *src, const char *dst,
-    enum h_stderr mode, const char *const *args)
+h_spawn(struct h_run *r, int in, int out, enum h_stderr mode,
+    const char *const *args)
 {
 	const char *argv[H_ARGV_MAX];
-	int server, pfd[2] = { -1, -1 };
+	int pfd[2] = { -1, -1 };
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->logfd = -1;
+	r->client = r->logfd = -1;
 	argv[n++] = h_env("SENDWRAP", "./sendwrap");
 	while (*args != NULL && n < H_ARGV_MAX - 1)
 		argv[n++] = *args++;
 	argv[n] = NULL;
-	if (h_connect(src, dst, &r->client, &server) == -1)
-		return -1;
 	if (mode == H_STDERR_PIPE && pipe2(pfd, O_CLOEXEC) == -1)
 		return -1;
 	if ((r->pid = fork()) == -1)
@@ -161,24 +166,59 @@ h_start(struct h_run *r, const char *src, const char *dst,
 	if (r->pid > 0 && h_npids < H_PIDS_MAX)
 		h_pids[h_npids++] = r->pid;
 	if (r->pid == 0) {
-		int leak = open("/dev/null", O_RDONLY);
+		int leak;
 
+		if (mode == H_STDERR_PIPE)
+			dup2(pfd[1], 2);
+		else if (out != -1)
+			dup2(out, 2);
+		else
+			close(2);
+		if (in != -1)
+			dup2(in, 0);
+		else
+			close(0);
+		if (out != -1)
+			dup2(out, 1);
+		else
+			close(1);
+		/*
+		 * Only now: fd in or pfd[1] may itself be fd 7, which an
+		 * earlier dup2() would have replaced with /dev/null.
+		 */
+		/* NOLINTNEXTLINE(android-cloexec-open): the leak is the test */
+		leak = open("/dev/null", O_RDONLY);
 		if (leak != -1 && leak != 7) {
 			dup2(leak, 7);
 			close(leak);
 		}
-		dup2(server, 0);
-		dup2(server, 1);
-		dup2(mode == H_STDERR_PIPE ? pfd[1] : server, 2);
+		if (h_child_setup != NULL)
+			h_child_setup();
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	close(server);
 	if (mode == H_STDERR_PIPE) {
 		close(pfd[1]);
 		r->logfd = pfd[0];
 	}
 	return 0;
+}
+
+/* h_spawn() on a new loopback connection from src to dst. */
+static int
+h_start(struct h_run *r, const char *src, const char *dst,
+    enum h_stderr mode, const char *const *args)
+{
+	int client, server, rc;
+
+	memset(r, 0, sizeof(*r));
+	r->client = r->logfd = -1;
+	if (h_connect(src, dst, &client, &server) == -1)
+		return -1;
+	rc = h_spawn(r, server, server, mode, args);
+	close(server);
+	r->client = client;
+	return rc;
 }
 
 /*

@@ -375,6 +375,7 @@ test_longest_allowed_line_is_accepted(void **state)
 
 	(void)state;
 	memset(text, ' ', AL_LINE_MAX);
+	/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): not a string */
 	memcpy(text, "10.0.0.1 # ", 11);
 	text[AL_LINE_MAX] = '\n';
 	scan(text, AL_LINE_MAX + 1, 100, "10.0.0.1", &m, &c);

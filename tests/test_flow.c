@@ -281,7 +281,7 @@ test_bad_allowlist_line_is_reported_and_others_still_apply(void **state)
 
 	(void)state;
 	snprintf(file, sizeof(file), "%s/bad.allow", tmpdir);
-	assert_non_null(f = fopen(file, "w"));
+	assert_non_null(f = fopen(file, "we"));
 	fputs("# partners\n10.0.0.256/8\n127.0.0.2 0.2\r\n", f);
 	fclose(f);
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
@@ -358,7 +358,7 @@ test_failed_exec_after_the_wait_gives_421_and_exit_71(void **state)
 	(void)state;
 	/* Executable, but no exec header: execv() fails with ENOEXEC. */
 	snprintf(prog, sizeof(prog), "%s/not-a-binary", tmpdir);
-	assert_non_null(f = fopen(prog, "w"));
+	assert_non_null(f = fopen(prog, "we"));
 	fputs("this is not a program\n", f);
 	fclose(f);
 	chmod(prog, 0755);

@@ -323,6 +323,76 @@ test_rule_names(void **state)
 	assert_string_equal(l.buf, " rule=builtin:loopback rule=-A:4");
 }
 
+static void
+test_teaser_text_is_one_printable_line_within_rfc_5321(void **state)
+{
+	char msg[AL_MSG_MAX], text[TEASER_MAX + 2];
+
+	(void)state;
+	assert_int_equal(teaser_check("mx.example.org ESMTP", msg,
+	    sizeof(msg)), 0);
+	assert_int_equal(teaser_check(" ~!", msg, sizeof(msg)), 0);
+	memset(text, 'x', TEASER_MAX);
+	text[TEASER_MAX] = '\0';
+	assert_int_equal(teaser_check(text, msg, sizeof(msg)), 0);
+	text[TEASER_MAX] = 'x';
+	text[TEASER_MAX + 1] = '\0';
+	assert_int_equal(teaser_check(text, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "the teaser text is longer than 506 "
+	    "characters");
+	assert_int_equal(teaser_check("", msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "the teaser text is empty");
+	assert_int_equal(teaser_check("mx\r\n250 x", msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "the teaser text has a control or non-ASCII "
+	    "character at \"\\r\\n250 x\" (position 3)");
+	assert_int_equal(teaser_check("a\tb", msg, sizeof(msg)), -1);
+	assert_int_equal(teaser_check("a\x7f", msg, sizeof(msg)), -1);
+	assert_int_equal(teaser_check("caf\xc3\xa9", msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "\"\\xc3\\xa9\" (position 4)"));
+}
+
+static void
+test_teaser_and_cache_options(void **state)
+{
+	char *ok[] = { "sendwrap", "-g", "mx ESMTP", "-c", "/var/lib/sw",
+	    "-C", "3600", NULL };
+	char *prune[] = { "sendwrap", "-c", "/d", "-P", NULL };
+	char *bad_g[] = { "sendwrap", "-g", "a\nb", NULL };
+	char *bad_C[] = { "sendwrap", "-c", "/d", "-C", "1h", NULL };
+	char *lone_C[] = { "sendwrap", "-C", "60", NULL };
+	char *lone_P[] = { "sendwrap", "-P", NULL };
+	char *P_t[] = { "sendwrap", "-c", "/d", "-P", "-t", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(parse_options(7, ok, &c), 0);
+	assert_string_equal(c.teaser, "mx ESMTP");
+	assert_string_equal(c.cache_dir, "/var/lib/sw");
+	assert_int_equal(c.cache_ttl, 3600);
+	assert_false(c.prune);
+	config_free(&c);
+	assert_int_equal(parse_options(4, prune, &c), 0);
+	assert_true(c.prune);
+	assert_int_equal(c.cache_ttl, PC_TTL_DEFAULT);
+	assert_null(c.teaser);
+	config_free(&c);
+	assert_int_equal(parse_options(3, bad_g, &c), -1);
+	assert_null(c.teaser);
+	assert_non_null(strstr(c.error, "-g: the teaser text has a control"));
+	config_free(&c);
+	assert_int_equal(parse(5, bad_C, &c), -1);
+	assert_non_null(strstr(c.error, "-C: ttl \"1h\" is not a whole "
+	    "number of seconds from 1 to 31536000"));
+	assert_int_equal(parse(3, lone_C, &c), -1);
+	assert_string_equal(c.error, "-C needs a pass cache directory "
+	    "(-c dir)");
+	assert_int_equal(parse(2, lone_P, &c), -1);
+	assert_string_equal(c.error, "-P needs a pass cache directory "
+	    "(-c dir)");
+	assert_int_equal(parse(5, P_t, &c), -1);
+	assert_string_equal(c.error, "-P cannot be combined with -t");
+}
+
 int
 main(void)
 {
@@ -342,6 +412,8 @@ main(void)
 		cmocka_unit_test(test_log_values_are_quoted_only_when_needed),
 		cmocka_unit_test(test_log_line_is_bounded),
 		cmocka_unit_test(test_rule_names),
+		cmocka_unit_test(test_teaser_text_is_one_printable_line_within_rfc_5321),
+		cmocka_unit_test(test_teaser_and_cache_options),
 	};
 
 	return cmocka_run_group_tests_name("sendwrap", tests, NULL, NULL);
