@@ -62,6 +62,23 @@ h_env(const char *name, const char *def)
 	return v != NULL && *v != '\0' ? v : def;
 }
 
+/*
+ * The fake MTA from the environment, made absolute: some tests run
+ * sendwrap from another directory, or as another user.
+ */
+static const char *
+h_fakemta(void)
+{
+	static char abs[512];
+	const char *mta = h_env("FAKEMTA", "build/plain/fakemta");
+	char cwd[400];
+
+	if (mta[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return mta;
+	snprintf(abs, sizeof(abs), "%s/%s", cwd, mta);
+	return abs;
+}
+
 static double
 h_now(void)
 {

@@ -1196,16 +1196,7 @@ main(void)
 #undef T
 	};
 
-	mta = h_env("FAKEMTA", "build/plain/fakemta");
-	if (mta[0] != '/') {
-		static char abs[512];
-		char cwd[400];
-
-		if (getcwd(cwd, sizeof(cwd)) != NULL) {
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, mta);
-			mta = abs;
-		}
-	}
+	mta = h_fakemta();
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests_name("sendwrap faults", tests,
 	    group_setup, group_teardown);

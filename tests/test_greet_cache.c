@@ -777,16 +777,7 @@ main(void)
 	};
 	int rc;
 
-	mta = h_env("FAKEMTA", "build/plain/fakemta");
-	if (mta[0] != '/') {
-		static char abs[512];
-		char cwd[400];
-
-		if (getcwd(cwd, sizeof(cwd)) != NULL) {
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, mta);
-			mta = abs;
-		}
-	}
+	mta = h_fakemta();
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sendwrap-greet-cache.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;

@@ -292,16 +292,7 @@ main(void)
 #undef T
 	};
 
-	mta = h_env("FAKEMTA", "build/plain/fakemta");
-	if (mta[0] != '/') {
-		static char abs[512];
-		char cwd[400];
-
-		if (getcwd(cwd, sizeof(cwd)) != NULL) {
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, mta);
-			mta = abs;
-		}
-	}
+	mta = h_fakemta();
 	if (!have_valgrind()) {
 		printf("SKIP: valgrind is not installed\n");
 		return 0;
