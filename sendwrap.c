@@ -284,6 +284,15 @@ log_line(int prio, const struct line *l)
 	logmsg(prio, "%s", l->buf);
 }
 
+/* Start a connection's log line: the outcome, then who it was. */
+static void
+begin(struct line *l, const char *outcome, const struct peer *p)
+{
+	add(l, "%s", outcome);
+	add_peer(l, p);
+}
+
+
 /* ---- options ---- */
 
 static void
@@ -303,13 +312,6 @@ config_error(struct config *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->error + len, sizeof(c->error) - len, fmt, ap);
 	va_end(ap);
-}
-
-static void
-config_free(struct config *c)
-{
-	free(c->src);
-	c->src = NULL;
 }
 
 /* The collected option errors for a person, one a line. */
@@ -703,6 +705,24 @@ static void
 reply_unavailable(const struct peer *p, const char *code)
 {
 	reply(p, code, "Service not available, closing transmission channel");
+}
+
+/*
+ * sendwrap cannot go on: log why and, if there is a peer and a code,
+ * tell it to come back later, so that no mail is lost.  Returns the
+ * exit status.
+ */
+static int
+give_up(const struct peer *p, const char *why, const char *code, int status)
+{
+	struct line l = { "", 0 };
+
+	begin(&l, "error", p);
+	add_value(&l, "reason", why, 1);
+	log_line(LOG_ERR, &l);
+	if (code != NULL)
+		reply_unavailable(p, code);
+	return status;
 }
 
 /*
@@ -1116,7 +1136,6 @@ mark_fds_cloexec(void)
 static void NOINLINE __attribute__((noreturn))
 run_program(const struct config *c, const char *path, const struct peer *p)
 {
-	struct line l = { "error", 5 };
 	char why[LOG_LINE_MAX];
 	sigset_t none;
 
@@ -1126,11 +1145,7 @@ run_program(const struct config *c, const char *path, const struct peer *p)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execv(path, c->prog);
 	snprintf(why, sizeof(why), "exec %s: %s", path, strerror(errno));
-	add_peer(&l, p);
-	add_value(&l, "reason", why, 1);
-	log_line(LOG_ERR, &l);
-	reply_unavailable(p, "421 4.3.0");
-	exit(EX_OSERR);
+	exit(give_up(p, why, "421 4.3.0", EX_OSERR));
 }
 
 /* Tell the early talker what -e says, then leave. */
@@ -1196,7 +1211,8 @@ sanitize_fds(void)
 int
 main(int argc, char **argv)
 {
-	struct config c;
+	/* Static: it lives as long as the process, whatever path it ends on. */
+	static struct config c;
 	struct peer p;
 	struct al_match m;
 	struct reporter r = { 0, 0 };
@@ -1213,7 +1229,6 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	optrc = parse_options(argc, argv, &c);
 	if (c.help || c.version) {
-		config_free(&c);
 		if (optrc == -1) {
 			print_errors(c.error);
 			usage(stderr);
@@ -1225,36 +1240,20 @@ main(int argc, char **argv)
 			usage(stdout);
 		return 0;
 	}
-	if (c.prune || c.check || c.query != NULL) {
-		int rc = c.prune ? prune_cache(&c, optrc) :
-		    check_config(&c, optrc);
-
-		config_free(&c);
-		return rc;
-	}
+	if (c.prune)
+		return prune_cache(&c, optrc);
+	if (c.check || c.query != NULL)
+		return check_config(&c, optrc);
 
 	log_init(c.use_stderr, c.verbose);
 	get_peer(&p);
 	if (optrc == -1) {
 		config_error_line(&c, why, sizeof(why));
-		add(&l, "error");
-		add_peer(&l, &p);
-		add_value(&l, "reason", why, 1);
-		log_line(LOG_ERR, &l);
-		reply_unavailable(&p, "421 4.3.5");
-		config_free(&c);
-		return EX_USAGE;
+		return give_up(&p, why, "421 4.3.5", EX_USAGE);
 	}
 	if (resolve_program(c.prog[0], path, sizeof(path), why,
-	    sizeof(why)) == -1) {
-		add(&l, "error");
-		add_peer(&l, &p);
-		add_value(&l, "reason", why, 1);
-		log_line(LOG_ERR, &l);
-		reply_unavailable(&p, "421 4.3.0");
-		config_free(&c);
-		return EX_OSERR;
-	}
+	    sizeof(why)) == -1)
+		return give_up(&p, why, "421 4.3.0", EX_OSERR);
 	switch (p.kind) {
 	case IN_LOCAL:
 		add(&l, "local stdin=%s", p.what);
@@ -1263,14 +1262,9 @@ main(int argc, char **argv)
 	case IN_GONE:
 		add(&l, "hangup reason=gone");
 		log_line(LOG_INFO, &l);
-		config_free(&c);
 		return 0;
 	case IN_BAD:
-		add(&l, "error");
-		add_value(&l, "reason", p.what, 1);
-		log_line(LOG_ERR, &l);
-		config_free(&c);
-		return EX_USAGE;
+		return give_up(&p, p.what, NULL, EX_USAGE);
 	case IN_INET:
 		break;
 	}
@@ -1281,19 +1275,16 @@ main(int argc, char **argv)
 		    r.count - PROBLEMS_LOGGED);
 	logmsg(LOG_DEBUG, "%lu allowlist entries scanned in %u ms", entries,
 	    elapsed_ms());
-	config_free(&c);
 	delay = m.found ? m.entry.delay_ms : c.delay_ms;
 	if (delay == 0) {
-		add(&l, "allow");
-		add_peer(&l, &p);
+		begin(&l, "allow", &p);
 		add_seconds(&l, "delay", 0);
 		add_rule(&l, &m);
 		log_line(LOG_INFO, &l);
 		run_program(&c, path, &p);
 	}
 	if (cache_hit(&c, &pc, &p, &age)) {
-		add(&l, "cached");
-		add_peer(&l, &p);
+		begin(&l, "cached", &p);
 		add_seconds(&l, "delay", 0);
 		add(&l, " age=%lu", age);
 		add_rule(&l, &m);
@@ -1306,8 +1297,7 @@ main(int argc, char **argv)
 	switch (res) {
 	case W_SILENT:
 		cache_note(&pc, &p, 1);
-		add(&l, "pass");
-		add_peer(&l, &p);
+		begin(&l, "pass", &p);
 		add_seconds(&l, "delay", delay);
 		add_rule(&l, &m);
 		log_line(LOG_INFO, &l);
@@ -1322,8 +1312,7 @@ main(int argc, char **argv)
 		turn_away(&c, &p);
 	case W_EOF:
 	case W_RESET:
-		add(&l, "hangup");
-		add_peer(&l, &p);
+		begin(&l, "hangup", &p);
 		add_seconds(&l, "delay", delay);
 		add_seconds(&l, "after", elapsed_ms());
 		add(&l, " reason=%s", res == W_EOF ? "eof" : "reset");
@@ -1339,8 +1328,7 @@ main(int argc, char **argv)
 		else
 			snprintf(why, sizeof(why), "waiting failed: %s",
 			    strerror(errno));
-		add(&l, "error");
-		add_peer(&l, &p);
+		begin(&l, "error", &p);
 		add_seconds(&l, "delay", delay);
 		add_seconds(&l, "after", elapsed_ms());
 		add_value(&l, "reason", why, 1);

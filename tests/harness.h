@@ -70,12 +70,12 @@ static const char *
 h_fakemta(void)
 {
 	static char abs[512];
-	const char *mta = h_env("FAKEMTA", "build/plain/fakemta");
+	const char *path = h_env("FAKEMTA", "build/plain/fakemta");
 	char cwd[400];
 
-	if (mta[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-		return mta;
-	snprintf(abs, sizeof(abs), "%s/%s", cwd, mta);
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return path;
+	snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
 	return abs;
 }
 

@@ -178,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_printable(msg, 0, "ttl message is printable");
 	}
 
-	config_free(&c);
+	free(c.src);
 	free(copy);
 	return 0;
 }
