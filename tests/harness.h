@@ -79,6 +79,24 @@ h_fakemta(void)
 	return abs;
 }
 
+/* FAKEMTA_MARK: the file the fake MTA leaves behind when it runs. */
+static char h_mark[512];
+
+/* Before each test: no MTA has run yet. */
+static void __attribute__((unused))
+h_mark_reset(const char *dir)
+{
+	snprintf(h_mark, sizeof(h_mark), "%s/mta-ran", dir);
+	unlink(h_mark);
+	setenv("FAKEMTA_MARK", h_mark, 1);
+}
+
+static int __attribute__((unused))
+h_mta_ran(void)
+{
+	return access(h_mark, F_OK) == 0;
+}
+
 static double
 h_now(void)
 {

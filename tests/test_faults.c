@@ -37,18 +37,11 @@
 
 static const char *mta;
 static char tmpdir[128];
-static char mark[256];		/* FAKEMTA_MARK: one line per MTA run */
 static char noexec[256];	/* a script without an x bit */
 static char garbage[256];	/* executable, but no exec header */
 static char unreadable[256];	/* an allowlist with mode 000 */
 static char fifo[256];		/* a FIFO nobody writes */
 static char empty[256];		/* to mount over /dev/log */
-
-static int
-mta_ran(void)
-{
-	return access(mark, F_OK) == 0;
-}
 
 /* The MTA's own record of its run, "" if it did not run. */
 static const char *
@@ -59,7 +52,7 @@ mta_record(void)
 	int fd;
 
 	buf[0] = '\0';
-	if ((fd = open(mark, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(h_mark, O_RDONLY | O_CLOEXEC)) == -1)
 		return buf;
 	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
@@ -136,7 +129,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	unlink(mark);
+	unlink(h_mark);
 	h_child_setup = NULL;
 	return 0;
 }
@@ -165,7 +158,7 @@ expect_program_refused(const char *prog, const char *why)
 	assert_non_null(strstr(r.log, "error ip=127.0.0.2 port="));
 	assert_non_null(strstr(r.log, prog));
 	assert_non_null(strstr(r.log, why));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -209,7 +202,7 @@ test_program_removed_during_the_wait_gives_421_after_it(void **state)
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
 	assert_non_null(strstr(r.log, "error ip=127.0.0.2 "));
 	assert_non_null(strstr(r.log, "No such file or directory"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /* ---- an allowlist cannot be used ---- */
@@ -274,7 +267,7 @@ expect_list_refused_and_delay_applied(const char *list, const char *why)
 	assert_non_null(strstr(r.log, want));
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 port="));
 	assert_non_null(strstr(r.log, " delay=0.400 rule=-A:1\n"));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -305,7 +298,7 @@ test_allowlist_that_is_a_device_or_fifo_does_not_hang(void **state)
 {
 	(void)state;
 	expect_list_refused_and_delay_applied("/dev/zero", "");
-	unlink(mark);
+	unlink(h_mark);
 	expect_list_refused_and_delay_applied(fifo, "");
 }
 
@@ -411,10 +404,10 @@ test_without_a_syslog_socket_mail_still_flows(void **state)
 	assert_true(strncmp(line, "220 fakemta fds=0,1,2 ", 22) == 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_int_equal(r.loglen, 0);
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 
 	/* An early talker is still turned away, with only the reply. */
-	unlink(mark);
+	unlink(h_mark);
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_SOCKET,
 	    ARGS("-e", "reject", "-A", "127.0.0.2 2", "--", mta)), 0);
 	assert_int_equal(write(r.client, "EHLO x\r\n", 8), 8);
@@ -422,7 +415,7 @@ test_without_a_syslog_socket_mail_still_flows(void **state)
 	assert_true(strncmp(buf, "554 5.5.0 ", 10) == 0);
 	expect_only_replies(buf, strlen(buf), 1);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /* ---- hostile peers ---- */
@@ -446,7 +439,7 @@ test_peer_reset_during_the_wait_is_a_hangup(void **state)
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "hangup ip=127.0.0.2 "));
 	assert_non_null(strstr(r.log, " reason=reset rule=-A:1\n"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -468,7 +461,7 @@ test_peer_closing_half_way_through_the_wait_is_noticed_at_once(void **state)
 	assert_non_null(after = strstr(r.log, " delay=2.000 after="));
 	assert_true(strtod(after + 19, NULL) >= 0.9);
 	assert_non_null(strstr(r.log, " reason=eof rule=-A:1\n"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -490,7 +483,7 @@ test_peer_gone_before_sendwrap_starts_is_a_hangup(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "hangup reason=gone\n"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -514,7 +507,7 @@ test_one_byte_just_before_the_delay_ends_is_an_early_talker(void **state)
 	assert_true(strtod(after + 7, NULL) >= 0.75);
 	assert_non_null(strstr(r.log,
 	    " bytes=1 data=\"E\" action=tempfail rule=-A:1\n"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /*
@@ -582,7 +575,7 @@ test_one_megabyte_at_once_is_turned_away_in_bounded_time(void **state)
 	snprintf(want + 64, sizeof(want) - 64, "\" action=reject");
 	/* The first 64 bytes are shown, and no more. */
 	assert_non_null(strstr(r.log, want));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -618,7 +611,7 @@ test_peer_that_never_stops_sending_is_turned_away_in_bounded_time(
 	waitpid(writer, NULL, 0);
 	assert_true(strncmp(reply, "421 4.5.0 ", 10) == 0);
 	assert_non_null(strstr(r.log, " action=tempfail"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /* A peer that waited is handed over whole: every line reaches the MTA. */
@@ -654,7 +647,7 @@ expect_signal_stops_the_wait(int sig, const char *name)
 	struct h_run r;
 	char line[512], want[64];
 
-	unlink(mark);
+	unlink(h_mark);
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
 	    ARGS("-s", "-A", "127.0.0.2 5", "--", mta)), 0);
 	usleep(300000);
@@ -664,7 +657,7 @@ expect_signal_stops_the_wait(int sig, const char *name)
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	snprintf(want, sizeof(want), "reason=\"stopped by %s", name);
 	assert_non_null(strstr(r.log, want));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -719,7 +712,7 @@ expect_wire_clean(const struct wire_case *w)
 	char buf[8192];
 	size_t len;
 
-	unlink(mark);
+	unlink(h_mark);
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_SOCKET,
 	    w->args), 0);
 	if (w->early != NULL)
@@ -892,7 +885,7 @@ test_listening_socket_stdin_is_refused_without_running_the_program(
 	assert_int_equal(h_finish(&r, FINISH_MS), EX_USAGE << 8);
 	assert_non_null(strstr(r.log, "error reason=\"stdin is a listening "
 	    "socket"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /* ---- hostile command lines ---- */
@@ -947,8 +940,8 @@ test_very_long_arguments_are_refused_or_used_safely(void **state)
 	assert_non_null(strstr(r.log, "-A:1: line is longer than 1023 bytes"));
 	assert_non_null(strstr(r.log, ": /pppppppp"));	/* cut short */
 	assert_non_null(strstr(r.log, " delay=0.200 rule=-A:2\n"));
-	assert_true(mta_ran());
-	unlink(mark);
+	assert_true(h_mta_ran());
+	unlink(h_mark);
 
 	/* Options that cannot be right: the peer gets a 421 at once. */
 	{
@@ -986,7 +979,7 @@ test_very_long_arguments_are_refused_or_used_safely(void **state)
 			assert_int_equal(h_log_lines(&r), 1);
 		}
 	}
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 	free(entry);
 	free(path);
 	free(action);
@@ -1052,7 +1045,7 @@ test_bad_delay_numbers_are_refused_with_421(void **state)
 			print_error("-d \"%s\": log %s\n", bad[i], r.log);
 		assert_non_null(strstr(r.log, want));
 	}
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /* ---- descriptors leaked by the launcher ---- */
@@ -1127,8 +1120,7 @@ group_setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sendwrap-faults.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	snprintf(mark, sizeof(mark), "%s/mta-ran", tmpdir);
-	setenv("FAKEMTA_MARK", mark, 1);
+	h_mark_reset(tmpdir);
 	snprintf(noexec, sizeof(noexec), "%s/noexec", tmpdir);
 	write_file(noexec, "#!/bin/sh\nexit 0\n", 0644);
 	snprintf(garbage, sizeof(garbage), "%s/not-a-binary", tmpdir);
@@ -1145,7 +1137,7 @@ static int
 group_teardown(void **state)
 {
 	const char *files[] = {
-		mark, noexec, garbage, unreadable, empty, fifo
+		h_mark, noexec, garbage, unreadable, empty, fifo
 	};
 	char path[256];
 	size_t i;

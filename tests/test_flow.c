@@ -23,22 +23,13 @@
 #define FINISH_MS	5000
 
 static const char *mta;
-static char mark[256];		/* FAKEMTA_MARK: exists once the MTA ran */
 static char tmpdir[128];
-
-static int
-mta_ran(void)
-{
-	return access(mark, F_OK) == 0;
-}
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(mark, sizeof(mark), "%s/mta-ran", tmpdir);
-	unlink(mark);
-	setenv("FAKEMTA_MARK", mark, 1);
+	h_mark_reset(tmpdir);
 	return 0;
 }
 
@@ -66,7 +57,7 @@ test_loopback_peer_gets_mta_at_once_with_only_fds_0_1_2(void **state)
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "allow ip=127.0.0.1 port="));
 	assert_non_null(strstr(r.log, " delay=0.000 rule=builtin:loopback\n"));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -102,7 +93,7 @@ test_silent_peer_waits_the_delay_then_reaches_mta(void **state)
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 port="));
 	assert_non_null(strstr(r.log, " delay=0.400 rule=-A:1\n"));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -150,7 +141,7 @@ test_early_talker_is_dropped_and_mta_never_runs(void **state)
 	assert_non_null(strstr(r.log, " delay=2.000 after="));
 	assert_non_null(strstr(r.log,
 	    " bytes=12 data=\"EHLO early\\r\\n\" action=drop rule=-A:1\n"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -165,7 +156,7 @@ test_early_talker_gets_421_with_tempfail(void **state)
 	assert_non_null(strstr(line, "\r\n"));
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_non_null(strstr(r.log, " action=tempfail"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -179,7 +170,7 @@ test_early_talker_gets_554_with_reject(void **state)
 	assert_true(strncmp(line, "554 5.5.0 ", 10) == 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_non_null(strstr(r.log, " action=reject"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -198,7 +189,7 @@ test_early_talker_reaches_mta_with_its_bytes_under_log(void **state)
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "early ip=127.0.0.2 "));
 	assert_non_null(strstr(r.log, " action=log"));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -232,7 +223,7 @@ test_peer_that_leaves_during_the_wait_is_a_hangup(void **state)
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "hangup ip=127.0.0.2 "));
 	assert_non_null(strstr(r.log, " reason=eof rule=-A:1\n"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -294,7 +285,7 @@ test_bad_allowlist_line_is_reported_and_others_still_apply(void **state)
 	assert_non_null(strstr(r.log, want));
 	snprintf(want, sizeof(want), " delay=0.200 rule=%s:3\n", file);
 	assert_non_null(strstr(r.log, want));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -329,7 +320,7 @@ test_bad_option_under_inetd_gives_421_and_nothing_else(void **state)
 	assert_int_equal(strchr(line, '\n') - line, (long)strlen(line) - 1);
 	assert_int_equal(h_read_line(r.client, line, sizeof(line), 500), 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), EX_USAGE << 8);
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -387,7 +378,7 @@ test_sigterm_while_waiting_tempfails_without_exec(void **state)
 	assert_true(strncmp(line, "421 4.3.2 ", 10) == 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_non_null(strstr(r.log, "reason=\"stopped by SIGTERM"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -444,11 +435,17 @@ main(void)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	rc = cmocka_run_group_tests_name("sendwrap flow", tests, NULL, NULL);
-	unlink(mark);
-	snprintf(mark, sizeof(mark), "%s/bad.allow", tmpdir);
-	unlink(mark);
-	snprintf(mark, sizeof(mark), "%s/not-a-binary", tmpdir);
-	unlink(mark);
+	unlink(h_mark);
+	{
+		static const char *const left[] = { "bad.allow", "not-a-binary" };
+		char path[256];
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			snprintf(path, sizeof(path), "%s/%s", tmpdir, left[i]);
+			unlink(path);
+		}
+	}
 	rmdir(tmpdir);
 	return rc;
 }

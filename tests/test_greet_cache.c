@@ -32,24 +32,15 @@
 #define OUT_MAX		4096
 
 static const char *mta;
-static char mark[300];		/* FAKEMTA_MARK: exists once the MTA ran */
 static char tmpdir[128];
 static char cache[256];		/* this test's cache directory */
 static int ntest;
 
 static int
-mta_ran(void)
-{
-	return access(mark, F_OK) == 0;
-}
-
-static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(mark, sizeof(mark), "%s/mta-ran", tmpdir);
-	unlink(mark);
-	setenv("FAKEMTA_MARK", mark, 1);
+	h_mark_reset(tmpdir);
 	snprintf(cache, sizeof(cache), "%s/cache%d", tmpdir, ++ntest);
 	return mkdir(cache, 0700);
 }
@@ -163,7 +154,7 @@ test_teaser_comes_at_once_and_the_mta_greeting_completes_it(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_int_equal(h_log_lines(&r), 1);
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 port="));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 /* Start sendwrap for 127.0.0.2 with "-g mx.example.test"; read the teaser. */
@@ -194,7 +185,7 @@ test_teaser_answered_at_once_is_early_and_dropped(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_non_null(strstr(r.log, "early ip=127.0.0.2 port="));
 	assert_non_null(strstr(r.log, " data=\"EHLO bot\\r\\n\" action=drop"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 /* After "220-", a 421 or 554 comes only once "220 HOST" ends the reply. */
@@ -216,7 +207,7 @@ early_after_teaser_gets(const char *action, const char *code)
 	    0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_non_null(strstr(r.log, "early ip=127.0.0.2 port="));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -249,7 +240,7 @@ test_teaser_then_log_lets_the_mta_complete_the_greeting(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_non_null(strstr(r.log, "early ip=127.0.0.2 port="));
 	assert_non_null(strstr(r.log, " action=log"));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -267,7 +258,7 @@ test_teaser_then_sigterm_ends_the_greeting_before_421(void **state)
 	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
 	assert_memory_equal(line, "421 4.3.2 ", 10);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -302,7 +293,7 @@ test_bad_teaser_at_run_time_gives_421_and_no_teaser(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), EX_USAGE << 8);
 	assert_non_null(strstr(r.log, "error ip=127.0.0.2 port="));
 	assert_non_null(strstr(r.log, "-g: the teaser text has a control"));
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -439,14 +430,14 @@ test_an_early_talker_loses_its_entry(void **state)
 	connect_once(ARGS(NULL), &r, 1);
 	assert_non_null(strstr(r.log, "early ip=127.0.0.2 "));
 	assert_int_equal(entry_age("127.0.0.2"), -1);
-	assert_false(mta_ran());
+	assert_false(h_mta_ran());
 
 	/* -e log lets it reach the MTA, but it is not remembered. */
 	plant("127.0.0.2", -2 * DAY);
 	connect_once(ARGS("-e", "log"), &r, 1);
 	assert_non_null(strstr(r.log, " action=log"));
 	assert_int_equal(entry_age("127.0.0.2"), -1);
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -511,7 +502,7 @@ test_a_missing_cache_means_the_full_delay_and_mail_still_flows(void **state)
 	assert_non_null(strstr(r.log, "/missing: cannot open: No such file "
 	    "or directory\n"));
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 static void
@@ -528,7 +519,7 @@ test_a_loose_cache_is_not_trusted(void **state)
 	assert_non_null(strstr(r.log, ": is writable by group or others "
 	    "(mode 0770)"));
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 }
 
 /* Copy an executable where nobody can run it (the tree may be private). */
@@ -630,7 +621,7 @@ test_a_planted_symlink_is_not_a_hit_and_not_followed(void **state)
 	assert_int_equal(st.st_mtime, before);
 	assert_int_equal(lstat(link, &st), 0);
 	assert_true(S_ISLNK(st.st_mode));
-	assert_true(mta_ran());
+	assert_true(h_mta_ran());
 
 	/* The cache directory itself given as a symlink is refused. */
 	assert_int_equal(unlink(link), 0);
