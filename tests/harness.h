@@ -290,6 +290,28 @@ h_read_line(int fd, char *buf, size_t size, int timeout_ms)
 	return (ssize_t)len;
 }
 
+/* Read until the peer closes or resets, or timeout_ms passes. */
+static size_t __attribute__((unused))
+h_read_all(int fd, char *buf, size_t size, int timeout_ms)
+{
+	double end = h_now() + timeout_ms / 1000.0;
+	size_t len = 0;
+
+	while (len < size - 1) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int left = (int)((end - h_now()) * 1000);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left) <= 0)
+			break;
+		if ((n = read(fd, buf + len, size - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 /*
  * Wait up to timeout_ms for sendwrap (or whatever it became) to exit,
  * killing it after that.  Then collect its log.  Returns the wait

@@ -71,28 +71,6 @@ write_file(const char *path, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-/* Read until the peer closes or resets, or timeout_ms passes. */
-static size_t
-read_all(int fd, char *buf, size_t size, int timeout_ms)
-{
-	double end = h_now() + timeout_ms / 1000.0;
-	size_t len = 0;
-
-	while (len < size - 1) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		int left = (int)((end - h_now()) * 1000);
-		ssize_t n;
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			break;
-		if ((n = read(fd, buf + len, size - 1 - len)) <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return len;
-}
-
 /*
  * What came over the wire is nothing but SMTP reply lines: a code,
  * a space or a hyphen, printable text, CRLF; and no log text.
@@ -411,7 +389,7 @@ test_without_a_syslog_socket_mail_still_flows(void **state)
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_SOCKET,
 	    ARGS("-e", "reject", "-A", "127.0.0.2 2", "--", mta)), 0);
 	assert_int_equal(write(r.client, "EHLO x\r\n", 8), 8);
-	read_all(r.client, buf, sizeof(buf), SOON_MS);
+	h_read_all(r.client, buf, sizeof(buf), SOON_MS);
 	assert_true(strncmp(buf, "554 5.5.0 ", 10) == 0);
 	expect_only_replies(buf, strlen(buf), 1);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
@@ -604,7 +582,7 @@ test_peer_that_never_stops_sending_is_turned_away_in_bounded_time(
 	assert_true(writer > 0);
 	if (h_npids < H_PIDS_MAX)
 		h_pids[h_npids++] = writer;
-	read_all(r.client, reply, sizeof(reply), 8000);
+	h_read_all(r.client, reply, sizeof(reply), 8000);
 	assert_int_equal(h_finish(&r, 8000), 0);
 	assert_true(h_now() - t0 < 7.0);
 	kill(writer, SIGKILL);
@@ -730,10 +708,10 @@ expect_wire_clean(const struct wire_case *w)
 		assert_true(n > 0);
 		len = (size_t)n;
 		assert_int_equal(write(r.client, "QUIT\r\n", 6), 6);
-		len += read_all(r.client, buf + len, sizeof(buf) - len,
+		len += h_read_all(r.client, buf + len, sizeof(buf) - len,
 		    SOON_MS);
 	} else
-		len = read_all(r.client, buf, sizeof(buf), SOON_MS);
+		len = h_read_all(r.client, buf, sizeof(buf), SOON_MS);
 	if (strncmp(buf, w->want, strlen(w->want)) != 0)
 		print_error("%s: got \"%s\"\n", w->what, buf);
 	assert_true(strncmp(buf, w->want, strlen(w->want)) == 0);
