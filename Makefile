@@ -2,6 +2,8 @@
 # CC, CFLAGS, LDFLAGS, PREFIX and DESTDIR may be set on the command line;
 # make STATIC=1 links a static-pie binary.
 
+VERSION	 = 1.1
+
 CC	?= cc
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
@@ -15,13 +17,14 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 ifeq ($(STATIC),1)
 LDHARDEN = -static-pie -Wl,-z,relro,-z,now
 endif
-SW_CFLAGS = -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS)
+DEFS	 = -D_GNU_SOURCE -DSENDWRAP_VERSION='"$(VERSION)"'
+SW_CFLAGS = $(DEFS) $(WARN) $(HARDEN) $(CFLAGS)
 SW_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 # Test builds: build/plain and build/asan, each with its own flags.
 B	 ?= build/plain
 SAN	 ?=
-TEST_CFLAGS = -D_GNU_SOURCE -std=c99 -Wall -Wextra -Werror -O1 -g -I. $(SAN)
+TEST_CFLAGS = $(DEFS) -std=c99 -Wall -Wextra -Werror -O1 -g -I. $(SAN)
 CMOCKA	 = -lcmocka
 ASAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -136,7 +139,7 @@ FUZZ_CC	 ?= clang
 FUZZ_SECONDS ?= 60
 CHECK_FUZZ_SECONDS ?= 10
 FUZZ_B	 = build/fuzz
-FUZZ_FLAGS = -D_GNU_SOURCE -std=c99 -Wall -Wextra -Werror -O1 -g -I. \
+FUZZ_FLAGS = $(DEFS) -std=c99 -Wall -Wextra -Werror -O1 -g -I. \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZERS	 = $(FUZZ_B)/fuzz_allowlist $(FUZZ_B)/fuzz_options
 
@@ -165,13 +168,13 @@ check-fuzz:
 # style(9), the code declares most locals at the top of a function.
 LINT_SRCS = $(wildcard *.c tests/*.c tests/fuzz/*.c tests/integration/*.c \
 	    bench/*.c)
-LINT_DEFS = -D_GNU_SOURCE -std=c99 -I.
+LINT_DEFS = $(DEFS) -std=c99 -I.
 
 check-lint:
 	@if command -v cppcheck >/dev/null; then \
 	    cppcheck --enable=warning,style,performance,portability \
 		--error-exitcode=1 --inline-suppr --suppress=variableScope \
-		--quiet --std=c99 -D_GNU_SOURCE -I. $(LINT_SRCS) || exit 1; \
+		--quiet --std=c99 $(DEFS) -I. $(LINT_SRCS) || exit 1; \
 	    echo "cppcheck: $(words $(LINT_SRCS)) files clean"; \
 	else echo "SKIP cppcheck: not installed"; fi
 	@if command -v clang-tidy >/dev/null; then fail=0; \
@@ -188,7 +191,7 @@ check-lint:
 check-hardening: sendwrap
 	sh tests/check_hardening.sh ./sendwrap
 	@mkdir -p build/nohard
-	$(CC) -D_GNU_SOURCE -std=c99 -O2 -U_FORTIFY_SOURCE -fno-stack-protector \
+	$(CC) $(DEFS) -std=c99 -O2 -U_FORTIFY_SOURCE -fno-stack-protector \
 	    -fno-pie -no-pie -Wl,-z,norelro,-z,lazy -o build/nohard/sendwrap \
 	    sendwrap.c allowlist.c passcache.c
 	sh tests/check_hardening.sh -n build/nohard/sendwrap

@@ -40,7 +40,6 @@
 #include "allowlist.h"
 #include "passcache.h"
 
-#define VERSION			"1.0"
 #define DEFAULT_ALLOWLIST	"/etc/sendwrap.allow"
 #define DEFAULT_DELAY_MS	35000u
 #define DEFAULT_PATH		"/usr/sbin:/usr/bin:/sbin:/bin"
@@ -1235,7 +1234,7 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 		if (c.version)
-			printf("sendwrap %s\n", VERSION);
+			printf("sendwrap %s\n", SENDWRAP_VERSION);
 		else
 			usage(stdout);
 		return 0;
