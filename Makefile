@@ -30,8 +30,11 @@ ASAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-p
 
 all: sendwrap
 
-sendwrap: sendwrap.c allowlist.c allowlist.h passcache.c passcache.h
-	$(CC) $(SW_CFLAGS) -o $@ sendwrap.c allowlist.c passcache.c $(SW_LDFLAGS)
+SRCS	 = sendwrap.c listener.c peer.c log.c allowlist.c passcache.c
+HDRS	 = listener.h peer.h log.h allowlist.h passcache.h
+
+sendwrap: $(SRCS) $(HDRS)
+	$(CC) $(SW_CFLAGS) -o $@ $(SRCS) $(SW_LDFLAGS)
 
 # ---- tests ----
 UNIT	= $(B)/test_allowlist $(B)/test_sendwrap $(B)/test_passcache
@@ -42,11 +45,12 @@ $(B)/test_allowlist: tests/test_allowlist.c allowlist.c allowlist.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_allowlist.c allowlist.c $(CMOCKA)
 
-$(B)/test_sendwrap: tests/test_sendwrap.c sendwrap.c allowlist.c allowlist.h \
-    passcache.c passcache.h
+# sendwrap.c is included by the tests that reach its static functions.
+MODS	 = listener.c peer.c log.c allowlist.c passcache.c
+
+$(B)/test_sendwrap: tests/test_sendwrap.c $(SRCS) $(HDRS)
 	@mkdir -p $(B)
-	$(CC) $(TEST_CFLAGS) -o $@ tests/test_sendwrap.c allowlist.c passcache.c \
-	    $(CMOCKA)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_sendwrap.c $(MODS) $(CMOCKA)
 
 $(B)/test_passcache: tests/test_passcache.c tests/cachedir.h passcache.c \
     passcache.h allowlist.c allowlist.h
@@ -54,9 +58,9 @@ $(B)/test_passcache: tests/test_passcache.c tests/cachedir.h passcache.c \
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_passcache.c passcache.c allowlist.c \
 	    $(CMOCKA)
 
-$(B)/sendwrap: sendwrap.c allowlist.c allowlist.h passcache.c passcache.h
+$(B)/sendwrap: $(SRCS) $(HDRS)
 	@mkdir -p $(B)
-	$(CC) $(TEST_CFLAGS) -o $@ sendwrap.c allowlist.c passcache.c
+	$(CC) $(TEST_CFLAGS) -o $@ $(SRCS)
 
 $(B)/fakemta: tests/fakemta.c
 	@mkdir -p $(B)
@@ -147,11 +151,9 @@ $(FUZZ_B)/fuzz_allowlist: tests/fuzz/fuzz_allowlist.c allowlist.c allowlist.h
 	@mkdir -p $(FUZZ_B)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_allowlist.c allowlist.c
 
-$(FUZZ_B)/fuzz_options: tests/fuzz/fuzz_options.c sendwrap.c allowlist.c \
-    allowlist.h passcache.c passcache.h
+$(FUZZ_B)/fuzz_options: tests/fuzz/fuzz_options.c $(SRCS) $(HDRS)
 	@mkdir -p $(FUZZ_B)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c allowlist.c \
-	    passcache.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c $(MODS)
 
 fuzz: $(FUZZERS)
 	@for t in allowlist options; do \
@@ -193,7 +195,7 @@ check-hardening: sendwrap
 	@mkdir -p build/nohard
 	$(CC) $(DEFS) -std=c99 -O2 -U_FORTIFY_SOURCE -fno-stack-protector \
 	    -fno-pie -no-pie -Wl,-z,norelro,-z,lazy -o build/nohard/sendwrap \
-	    sendwrap.c allowlist.c passcache.c
+	    $(SRCS)
 	sh tests/check_hardening.sh -n build/nohard/sendwrap
 
 # The real binary under valgrind's memcheck, one run per connection

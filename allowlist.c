@@ -3,9 +3,11 @@
  *
  * A line is "address[/prefix] [delay] [# comment]".  Lines are checked
  * as strictly as Postfix checks a cidr table: a bad address, a prefix
- * out of range, a bad delay or anything left over is an error and the
- * line is skipped; host bits below the prefix are a warning and the
- * network is masked.  One bad line never costs the others.
+ * out of range, host bits below the prefix, a bad delay or anything
+ * left over is an error.  What was written is never widened: a
+ * "192.0.2.1/2" meant as a /24 is not taken for the quarter of IPv4
+ * that a masked /2 would be.  The caller decides what an error costs
+ * (sendwrap: the whole allowlist is not trusted).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -14,12 +16,12 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "allowlist.h"
-
-#define QUOTE_BYTES	48	/* input shown when a message quotes text */
 
 static const unsigned char v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
@@ -125,27 +127,30 @@ al_escape(const void *in, size_t n, char *out, size_t size)
 	return i;
 }
 
-/* Quote text for a message, shortened with "..." when it is long. */
-static void
-quote(const char *s, size_t len, char *out, size_t size)
+/*
+ * Quote text for a message: escaped, in double quotes, and cut after
+ * AL_QUOTE_BYTES bytes with "...".  Every message that shows what a
+ * person or a peer wrote quotes it this way.
+ */
+void
+al_quote(const char *s, size_t len, char *out, size_t size)
 {
-	size_t shown = len > QUOTE_BYTES ? QUOTE_BYTES : len;
-	char esc[AL_ESCAPE_MAX(QUOTE_BYTES)];
+	size_t shown = len > AL_QUOTE_BYTES ? AL_QUOTE_BYTES : len;
+	char esc[AL_ESCAPE_MAX(AL_QUOTE_BYTES)];
 
 	al_escape(s, shown, esc, sizeof(esc));
-	snprintf(out, size, "\"%s%s\"", esc, len > QUOTE_BYTES ? "..." : "");
+	snprintf(out, size, "\"%s%s\"", esc, len > AL_QUOTE_BYTES ? "..." : "");
 }
 
 static void
-problem(struct al_problem *p, enum al_severity sev, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+problem(struct al_problem *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
-problem(struct al_problem *p, enum al_severity sev, const char *fmt, ...)
+problem(struct al_problem *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	p->severity = sev;
 	va_start(ap, fmt);
 	vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
 	va_end(ap);
@@ -175,7 +180,7 @@ al_delay_parse(const char *s, size_t len, unsigned *ms, char *msg,
 	size_t ilen = dot ? (size_t)(dot - s) : len;
 	size_t flen = dot ? len - ilen - 1 : 0;
 	unsigned long sec = 0, frac = 0;
-	char q[QUOTE_BYTES * 4 + 8];
+	char q[AL_QUOTE_MAX];
 	size_t i;
 
 	/*
@@ -183,13 +188,13 @@ al_delay_parse(const char *s, size_t len, unsigned *ms, char *msg,
 	 * line of a long list, must not cost a formatted copy.
 	 */
 	if (!isdigits(s, ilen) || (dot && !isdigits(dot + 1, flen))) {
-		quote(s, len, q, sizeof(q));
+		al_quote(s, len, q, sizeof(q));
 		snprintf(msg, msgsz,
 		    "delay %s is not a number of seconds like 35 or 0.25", q);
 		return -1;
 	}
 	if (flen > 3) {
-		quote(s, len, q, sizeof(q));
+		al_quote(s, len, q, sizeof(q));
 		snprintf(msg, msgsz,
 		    "delay %s has more than 3 decimal places", q);
 		return -1;
@@ -202,7 +207,7 @@ al_delay_parse(const char *s, size_t len, unsigned *ms, char *msg,
 	for (i = 0; i < 3; i++)
 		frac = frac * 10 + (i < flen ? (unsigned long)(dot[1 + i] - '0') : 0);
 	if (sec * 1000 + frac > AL_DELAY_MAX_MS) {
-		quote(s, len, q, sizeof(q));
+		al_quote(s, len, q, sizeof(q));
 		snprintf(msg, msgsz, "delay %s is more than %u seconds "
 		    "(RFC 5321 clients wait 5 minutes for the greeting)", q,
 		    AL_DELAY_MAX_MS / 1000);
@@ -265,7 +270,7 @@ parse_network(const char *tok, size_t len, struct al_entry *e,
 {
 	const char *slash = memchr(tok, '/', len);
 	size_t alen = slash ? (size_t)(slash - tok) : len;
-	char addr[AL_ADDR_MAX], q[QUOTE_BYTES * 4 + 8];
+	char addr[AL_ADDR_MAX], q[AL_QUOTE_MAX];
 	unsigned maxlen, plen, i;
 	int v4;
 
@@ -282,15 +287,15 @@ parse_network(const char *tok, size_t len, struct al_entry *e,
 		size_t plen_len = len - alen - 1;
 
 		if (!isdigits(slash + 1, plen_len) || plen_len > 3) {
-			quote(slash, plen_len + 1, q, sizeof(q));
-			problem(p, AL_ERROR, "prefix %s is not a number "
+			al_quote(slash, plen_len + 1, q, sizeof(q));
+			problem(p, "prefix %s is not a number "
 			    "from 0 to %u", q, maxlen);
 			return -1;
 		}
 		for (plen = 0, i = 0; i < plen_len; i++)
 			plen = plen * 10 + (unsigned)(slash[1 + i] - '0');
 		if (plen > maxlen) {
-			problem(p, AL_ERROR, "prefix /%u is longer than %u "
+			problem(p, "prefix /%u is longer than %u "
 			    "for an %s address", plen, maxlen,
 			    v4 ? "IPv4" : "IPv6");
 			return -1;
@@ -301,22 +306,21 @@ parse_network(const char *tok, size_t len, struct al_entry *e,
 		char net[AL_ADDR_MAX];
 
 		al_net_format(e, net, sizeof(net));
-		quote(tok, len, q, sizeof(q));
-		problem(p, AL_WARNING, "host bits set in %s; using %s", q,
-		    net);
+		al_quote(tok, len, q, sizeof(q));
+		problem(p, "host bits set in %s; did you mean %s?", q, net);
+		return -1;
 	}
 	return 0;
 
 bad_addr:
-	quote(tok, alen, q, sizeof(q));
-	problem(p, AL_ERROR, "%s is not an IPv4 or IPv6 address", q);
+	al_quote(tok, alen, q, sizeof(q));
+	problem(p, "%s is not an IPv4 or IPv6 address", q);
 	return -1;
 }
 
 /*
  * Parse one line (no newline).  Returns 1 for an entry, 0 for a blank
- * or comment line, -1 for an error.  With 1, p->msg is empty unless the
- * entry came with a warning.
+ * or comment line, -1 for an error, described in p->msg.
  */
 int
 al_parse_line(const char *line, size_t len, struct al_entry *e,
@@ -324,14 +328,13 @@ al_parse_line(const char *line, size_t len, struct al_entry *e,
 {
 	const char *tok[3], *end, *hash;
 	size_t tlen[3];
-	char q[QUOTE_BYTES * 4 + 8];
+	char q[AL_QUOTE_MAX];
 	int n = 0;
 
 	p->msg[0] = '\0';
-	p->severity = AL_WARNING;
 	memset(e, 0, sizeof(*e));
 	if (memchr(line, '\0', len) != NULL) {
-		problem(p, AL_ERROR, "NUL byte in line");
+		problem(p, "NUL byte in line");
 		return -1;
 	}
 	if ((hash = memchr(line, '#', len)) != NULL)
@@ -360,13 +363,13 @@ al_parse_line(const char *line, size_t len, struct al_entry *e,
 
 		if (al_delay_parse(tok[1], tlen[1], &e->delay_ms, msg,
 		    sizeof(msg)) == -1) {
-			problem(p, AL_ERROR, "%s", msg);
+			problem(p, "%s", msg);
 			return -1;
 		}
 	}
 	if (n == 3) {
-		quote(tok[2], (size_t)(end - tok[2]), q, sizeof(q));
-		problem(p, AL_ERROR, "unexpected %s after the delay", q);
+		al_quote(tok[2], (size_t)(end - tok[2]), q, sizeof(q));
+		problem(p, "unexpected %s after the delay", q);
 		return -1;
 	}
 	return 1;
@@ -400,6 +403,27 @@ al_match_init(struct al_match *m, const unsigned char peer[16])
 	m->file = "builtin";
 }
 
+/*
+ * The one rule for which entry decides, whatever asks: the longest
+ * prefix wins; between equal prefixes the first offered wins, except
+ * that the built-in loopback rule loses every tie.  The caller offers
+ * only entries that cover the peer.
+ */
+void
+al_match_offer(struct al_match *m, const struct al_entry *e, const char *file,
+    unsigned long line)
+{
+	if (m->found && e->plen < m->entry.plen)
+		return;
+	if (m->found && e->plen == m->entry.plen && !m->builtin)
+		return;
+	m->found = 1;
+	m->builtin = 0;
+	m->entry = *e;
+	m->file = file;
+	m->line = line;
+}
+
 void
 al_scan_init(struct al_scan *s, const char *file, const unsigned char *peer,
     struct al_match *best, al_report_fn *report, void *ctx)
@@ -413,19 +437,14 @@ al_scan_init(struct al_scan *s, const char *file, const unsigned char *peer,
 }
 
 void
-al_scan_problem(struct al_scan *s, enum al_severity sev, unsigned long line,
-    const char *msg)
+al_scan_problem(struct al_scan *s, unsigned long line, const char *msg)
 {
 	struct al_problem p;
 
 	p.file = s->file;
 	p.line = line;
-	p.severity = sev;
 	snprintf(p.msg, sizeof(p.msg), "%s", msg);
-	if (sev == AL_ERROR)
-		s->errors++;
-	else
-		s->warnings++;
+	s->errors++;
 	if (s->report != NULL)
 		s->report(s->ctx, &p);
 }
@@ -436,34 +455,34 @@ scan_line(struct al_scan *s, const char *line, size_t len, int overlong)
 {
 	struct al_problem p;
 	struct al_entry e;
-	struct al_match *b = s->best;
-	int r;
 
 	s->line++;
+	/* The CR of a CRLF line end is not part of the line. */
+	if (!overlong && len > 0 && line[len - 1] == '\r')
+		len--;
 	if (overlong || len > AL_LINE_MAX) {
 		char msg[AL_MSG_MAX];
 
 		snprintf(msg, sizeof(msg), "line is longer than %d bytes",
 		    AL_LINE_MAX);
-		al_scan_problem(s, AL_ERROR, s->line, msg);
+		al_scan_problem(s, s->line, msg);
 		return;
 	}
-	r = al_parse_line(line, len, &e, &p);
-	if (p.msg[0] != '\0')
-		al_scan_problem(s, p.severity, s->line, p.msg);
-	if (r != 1)
+	switch (al_parse_line(line, len, &e, &p)) {
+	case -1:
+		al_scan_problem(s, s->line, p.msg);
 		return;
+	case 0:
+		return;
+	}
 	s->entries++;
-	if (s->peer == NULL || b == NULL || !al_covers(&e, s->peer))
-		return;
-	if (!b->found || e.plen > b->entry.plen ||
-	    (e.plen == b->entry.plen && b->builtin)) {
-		b->found = 1;
-		b->builtin = 0;
-		b->entry = e;
-		b->file = s->file;
-		b->line = s->line;
-	}
+	if (e.delay_ms > s->max_delay_ms)
+		s->max_delay_ms = e.delay_ms;
+	if (s->table != NULL && al_table_add(s->table, &e, s->file,
+	    s->line) == -1)
+		al_scan_problem(s, s->line, "out of memory");
+	if (s->peer != NULL && s->best != NULL && al_covers(&e, s->peer))
+		al_match_offer(s->best, &e, s->file, s->line);
 }
 
 /* A source that is one line by definition, such as a -A argument. */
@@ -476,7 +495,7 @@ al_scan_line(struct al_scan *s, const char *line, size_t len)
 /*
  * Feed a chunk of a source.  Lines that lie whole in the chunk are
  * parsed where they are; only a line split across chunks is copied,
- * and one that grows past AL_LINE_MAX is only counted, not stored.
+ * and one that grows past the buffer is only counted, not stored.
  */
 void
 al_scan_feed(struct al_scan *s, const char *data, size_t n)
@@ -491,7 +510,7 @@ al_scan_feed(struct al_scan *s, const char *data, size_t n)
 		if (nl != NULL && s->len == 0 && !s->overlong) {
 			scan_line(s, p, k, 0);
 		} else {
-			if (s->len + k > AL_LINE_MAX)
+			if (s->len + k > sizeof(s->buf))
 				s->overlong = 1;
 			else {
 				memcpy(s->buf + s->len, p, k);
@@ -515,4 +534,147 @@ al_scan_end(struct al_scan *s)
 		scan_line(s, s->buf, s->len, s->overlong);
 	s->len = 0;
 	s->overlong = 0;
+}
+
+/*
+ * The table: every entry of every source, for a process that decides
+ * many peers (the listener).  One open-addressing hash keyed by prefix
+ * length and network, and a note of which lengths occur: a lookup tries
+ * each length that occurs, longest first, so it costs at most 129
+ * probes whatever the number of entries.
+ */
+struct al_slot {
+	struct al_entry	 e;
+	const char	*file;
+	unsigned long	 line;
+	int		 used;
+};
+
+struct al_table {
+	struct al_slot	*slot;
+	size_t		 cap;		/* a power of two, or 0 */
+	size_t		 n;
+	unsigned char	 has_len[129];
+};
+
+struct al_table *
+al_table_new(void)
+{
+	return calloc(1, sizeof(struct al_table));
+}
+
+void
+al_table_free(struct al_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->slot);
+	free(t);
+}
+
+size_t
+al_table_size(const struct al_table *t)
+{
+	return t->n;
+}
+
+/* FNV-1a over the prefix length and the network's bytes. */
+static size_t
+slot_hash(const unsigned char net[16], unsigned plen)
+{
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	h = (h ^ plen) * 1099511628211ull;
+	for (i = 0; i < 16; i++)
+		h = (h ^ net[i]) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct al_slot *
+slot_find(const struct al_table *t, const unsigned char net[16], unsigned plen)
+{
+	size_t i = slot_hash(net, plen) & (t->cap - 1);
+
+	while (t->slot[i].used) {
+		if (t->slot[i].e.plen == plen &&
+		    memcmp(t->slot[i].e.net, net, 16) == 0)
+			return &t->slot[i];
+		i = (i + 1) & (t->cap - 1);
+	}
+	return &t->slot[i];
+}
+
+static int
+grow(struct al_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 64, i;
+	struct al_table bigger = *t;
+
+	if (cap > SIZE_MAX / sizeof(*t->slot) / 2)
+		return -1;
+	if ((bigger.slot = calloc(cap, sizeof(*t->slot))) == NULL)
+		return -1;
+	bigger.cap = cap;
+	for (i = 0; i < t->cap; i++)
+		if (t->slot[i].used)
+			*slot_find(&bigger, t->slot[i].e.net,
+			    t->slot[i].e.plen) = t->slot[i];
+	free(t->slot);
+	*t = bigger;
+	return 0;
+}
+
+/*
+ * Add an entry.  An entry for the same network as one already there
+ * comes later, so by al_match_offer()'s rule it never decides: it is
+ * not stored.  Returns 0, or -1 when memory runs out.
+ */
+int
+al_table_add(struct al_table *t, const struct al_entry *e, const char *file,
+    unsigned long line)
+{
+	struct al_slot *s;
+
+	if ((t->n + 1) * 2 > t->cap && grow(t) == -1)
+		return -1;
+	s = slot_find(t, e->net, e->plen);
+	if (s->used)
+		return 0;
+	s->used = 1;
+	s->e = *e;
+	s->file = file;
+	s->line = line;
+	t->has_len[e->plen] = 1;
+	t->n++;
+	return 0;
+}
+
+/*
+ * Offer m the longest entry that covers addr.  m starts as
+ * al_match_init() left it, so the built-in loopback rule and the tie
+ * between them are settled by al_match_offer(), as in a scan.
+ */
+void
+al_table_lookup(const struct al_table *t, const unsigned char addr[16],
+    struct al_match *m)
+{
+	unsigned char net[16];
+	int plen;
+
+	if (t->n == 0)
+		return;
+	for (plen = 128; plen >= 0; plen--) {
+		const struct al_slot *s;
+
+		if (!t->has_len[plen])
+			continue;
+		memcpy(net, addr, 16);
+		mask_host_bits(net, (unsigned)plen);
+		s = slot_find(t, net, (unsigned)plen);
+		if (s->used) {
+			al_match_offer(m, &s->e, s->file, s->line);
+			return;
+		}
+	}
 }

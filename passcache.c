@@ -3,8 +3,13 @@
  *
  * See passcache.h for the layout and the rules.  Every path here is
  * relative to the directory's descriptor, and every entry name comes
- * from inet_ntop(3), so a name can hold nothing but hex digits, dots
- * and colons: no slash, no "..", nothing a peer chose.
+ * from inet_ntop(3), so a name can hold nothing but hex digits, dots,
+ * colons and "_64": no slash, no "..", nothing a peer chose.
+ *
+ * Entries are dated by sendwrap itself, from one clock (CLOCK_REALTIME,
+ * pc_now()), not by the file system's idea of "now", which may run a
+ * tick ahead of time(NULL) and make a fresh pass look like one from the
+ * future.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -23,9 +28,40 @@
 #include "allowlist.h"
 #include "passcache.h"
 
+#define V6_KEY_BITS	64		/* an IPv6 pass counts for its /64 */
+#define FUTURE_SLACK	1		/* seconds: a tick between clocks */
+
 static int
 problem(struct pc *pc, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The one clock every entry is written and read with. */
+time_t
+pc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec;
+}
+
+/* The key a pass is remembered under, as logged: "192.0.2.1" or
+ * "2001:db8:1:2::/64". */
+void
+pc_key(const unsigned char addr[16], char key[PC_KEY_MAX])
+{
+	unsigned char net[16];
+
+	if (al_addr_is_v4(addr)) {
+		al_addr_format(addr, key, PC_KEY_MAX);
+		return;
+	}
+	memcpy(net, addr, 8);
+	memset(net + 8, 0, 8);
+	al_addr_format(net, key, PC_KEY_MAX - 4);
+	if (key[0] != '\0')
+		memcpy(key + strlen(key), "/64", 4);
+}
 
 /* Record a problem as "DIR: text" or "DIR/NAME: text"; returns -1. */
 static int
@@ -74,8 +110,10 @@ pc_ttl_parse(const char *s, unsigned long *ttl, char *msg, size_t msgsz)
 
 /*
  * Open the directory and check that it can be trusted: not a symbolic
- * link (O_NOFOLLOW), and writable by nobody but its owner, who alone
- * can then plant or remove an entry.  It must also be writable by us,
+ * link (O_NOFOLLOW), owned by root or by us, and writable by nobody but
+ * its owner, who alone can then plant or remove an entry.  (A directory
+ * of another user's, even one root runs us as, would let that user
+ * plant a pass for any address.)  It must also be writable by us,
  * or an early talker's entry could not be removed.  The checks are made
  * on the descriptor that every later call goes through, so the path
  * cannot be swapped in between.
@@ -106,6 +144,12 @@ pc_open(struct pc *pc, const char *dir, unsigned long ttl)
 		problem(pc, NULL, "cannot stat: %s", strerror(errno));
 		goto fail;
 	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		problem(pc, NULL, "is owned by uid %lu, not by root or this "
+		    "user (uid %lu), who alone may write passes; chown it",
+		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+		goto fail;
+	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		problem(pc, NULL, "is writable by group or others "
 		    "(mode %04o); chmod go-w it", (unsigned)st.st_mode & 07777);
@@ -129,37 +173,41 @@ pc_close(struct pc *pc)
 	pc->fd = -1;
 }
 
-/* The entry's name: the address as inet_ntop(3) writes it. */
+/* The entry's name: the key, with its "/" written "_". */
 static int
-entry_name(struct pc *pc, const unsigned char addr[16],
-    char name[INET6_ADDRSTRLEN])
+entry_name(struct pc *pc, const unsigned char addr[16], char name[PC_KEY_MAX])
 {
+	char *slash;
+
 	if (pc->fd == -1) {
 		if (pc->msg[0] == '\0')
 			problem(pc, NULL, "not open");
 		return -1;
 	}
-	al_addr_format(addr, name, INET6_ADDRSTRLEN);
+	pc_key(addr, name);
 	if (name[0] == '\0')
 		return problem(pc, NULL, "cannot name the peer's entry");
+	if ((slash = strchr(name, '/')) != NULL)
+		*slash = '_';
 	return 0;
 }
 
-/*
- * Is the peer's last pass younger than the ttl?  Returns 1 (yes, *age
- * set), 0 (no entry, or an old one) or -1 (a problem, such as an entry
- * that is not a plain file, or one dated in the future, which no pass
- * wrote: the caller applies the full delay).
- */
-int
-pc_lookup(struct pc *pc, const unsigned char addr[16], time_t now,
-    unsigned long *age)
+/* The name 1.0 gave an IPv6 peer's entry: the whole address. */
+static int
+old_name(const unsigned char addr[16], char name[PC_KEY_MAX])
 {
-	char name[INET6_ADDRSTRLEN];
+	if (al_addr_is_v4(addr))
+		return -1;
+	al_addr_format(addr, name, PC_KEY_MAX);
+	return name[0] == '\0' ? -1 : 0;
+}
+
+/* One entry's age: 1 young, 0 old or absent, -1 a problem. */
+static int
+entry_age(struct pc *pc, const char *name, time_t now, unsigned long *age)
+{
 	struct stat st;
 
-	if (entry_name(pc, addr, name) == -1)
-		return -1;
 	if (fstatat(pc->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return 0;
@@ -167,23 +215,47 @@ pc_lookup(struct pc *pc, const unsigned char addr[16], time_t now,
 	}
 	if (!S_ISREG(st.st_mode))
 		return problem(pc, name, "is not a regular file; ignored");
-	if (st.st_mtime > now)
+	if (st.st_mtime > now + FUTURE_SLACK)
 		return problem(pc, name, "last pass is in the future; "
 		    "ignored");
-	*age = (unsigned long)(now - st.st_mtime);
+	*age = st.st_mtime >= now ? 0 : (unsigned long)(now - st.st_mtime);
 	return *age < pc->ttl;
 }
 
 /*
- * The peer passed: create its entry, or touch the one it has.  No
- * O_EXCL and no lock: two passes at once both open the same file and
- * both set its time to now.  O_NONBLOCK keeps a FIFO planted under the
+ * Is the peer's last pass younger than the ttl?  Returns 1 (yes, *age
+ * set), 0 (no entry, or an old one) or -1 (a problem, such as an entry
+ * that is not a plain file, or one dated in the future, which no pass
+ * wrote: the caller applies the full delay).  An IPv6 peer's 1.0-style
+ * entry, for its address alone, still counts.
+ */
+int
+pc_lookup(struct pc *pc, const unsigned char addr[16], time_t now,
+    unsigned long *age)
+{
+	char name[PC_KEY_MAX];
+	int r;
+
+	if (entry_name(pc, addr, name) == -1)
+		return -1;
+	if ((r = entry_age(pc, name, now, age)) != 0)
+		return r;
+	if (old_name(addr, name) == -1)
+		return 0;
+	return entry_age(pc, name, now, age);
+}
+
+/*
+ * The peer passed at now (pc_now()): create its entry, or date the one
+ * it has.  No O_EXCL and no lock: two passes at once both open the same
+ * file and both set its time.  O_NONBLOCK keeps a FIFO planted under the
  * name from hanging us; anything but a regular file is left alone.
  */
 int
-pc_pass(struct pc *pc, const unsigned char addr[16])
+pc_pass(struct pc *pc, const unsigned char addr[16], time_t now)
 {
-	char name[INET6_ADDRSTRLEN];
+	const struct timespec when[2] = { { now, 0 }, { now, 0 } };
+	char name[PC_KEY_MAX];
 	struct stat st;
 	int fd;
 
@@ -204,7 +276,7 @@ pc_pass(struct pc *pc, const unsigned char addr[16])
 		close(fd);
 		return problem(pc, name, "is not a regular file; left alone");
 	}
-	if (futimens(fd, NULL) == -1) {
+	if (futimens(fd, when) == -1) {
 		problem(pc, name, "cannot set its time: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -213,17 +285,54 @@ pc_pass(struct pc *pc, const unsigned char addr[16])
 	return 0;
 }
 
-/* The peer talked early: it is no longer known to be patient. */
+/*
+ * The peer talked early, or a pass just recorded did not lead to the
+ * program: it is no longer known to be patient.  Its 1.0-style entry
+ * goes too.
+ */
 int
 pc_forget(struct pc *pc, const unsigned char addr[16])
 {
-	char name[INET6_ADDRSTRLEN];
+	char name[PC_KEY_MAX];
 
 	if (entry_name(pc, addr, name) == -1)
 		return -1;
 	if (unlinkat(pc->fd, name, 0) == -1 && errno != ENOENT)
 		return problem(pc, name, "cannot remove: %s", strerror(errno));
+	if (old_name(addr, name) == 0 && unlinkat(pc->fd, name, 0) == -1 &&
+	    errno != ENOENT)
+		return problem(pc, name, "cannot remove: %s", strerror(errno));
 	return 0;
+}
+
+/*
+ * Is name one sendwrap writes?  A key's name, or a 1.0-style IPv6
+ * address, each in canonical form; nothing else is ever touched.
+ */
+static int
+is_entry_name(const char *name)
+{
+	char canon[PC_KEY_MAX], buf[PC_KEY_MAX];
+	unsigned char a[16];
+	size_t len = strlen(name);
+
+	if (len >= sizeof(buf))
+		return 0;
+	memcpy(buf, name, len + 1);
+	if (len > 3 && strcmp(buf + len - 3, "_64") == 0) {
+		buf[len - 3] = '\0';
+		if (strchr(buf, ':') == NULL || al_addr_parse(buf, a) == -1 ||
+		    al_addr_is_v4(a))
+			return 0;
+		pc_key(a, canon);
+		canon[strcspn(canon, "/")] = '\0';
+		return strcmp(canon, buf) == 0 &&
+		    memcmp(a + 8, "\0\0\0\0\0\0\0\0", 8) == 0;
+	}
+	if (al_addr_parse(buf, a) == -1)
+		return 0;
+	al_addr_format(a, canon, sizeof(canon));
+	return strcmp(canon, buf) == 0;
 }
 
 static void
@@ -236,7 +345,7 @@ tell(pc_report_fn *report, void *ctx, const char *msg)
 /*
  * Remove the entries whose pass is older than the ttl (or dated in the
  * future), for a cron job.  Only names that sendwrap itself would write
- * are looked at: an address in inet_ntop(3)'s canonical form.  A pass
+ * are looked at (is_entry_name()).  A pass
  * that touches an entry just as it is removed costs that peer one more
  * wait, nothing worse.  Returns 0, or -1 if anything could not be done;
  * each problem goes to report, if given.
@@ -265,8 +374,6 @@ pc_prune(struct pc *pc, time_t now, struct pc_counts *n,
 		return -1;
 	}
 	for (;;) {
-		char canon[INET6_ADDRSTRLEN];
-		unsigned char a[16];
 		struct stat st;
 
 		errno = 0;
@@ -279,10 +386,7 @@ pc_prune(struct pc *pc, time_t now, struct pc_counts *n,
 			}
 			break;
 		}
-		if (al_addr_parse(e->d_name, a) == -1)
-			continue;
-		al_addr_format(a, canon, sizeof(canon));
-		if (strcmp(canon, e->d_name) != 0)
+		if (!is_entry_name(e->d_name))
 			continue;
 		if (fstatat(pc->fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			if (errno == ENOENT)
@@ -294,8 +398,9 @@ pc_prune(struct pc *pc, time_t now, struct pc_counts *n,
 			    "alone");
 		} else {
 			n->entries++;
-			if (st.st_mtime <= now &&
-			    (unsigned long)(now - st.st_mtime) < pc->ttl)
+			if (st.st_mtime <= now + FUTURE_SLACK &&
+			    (st.st_mtime >= now ||
+			    (unsigned long)(now - st.st_mtime) < pc->ttl))
 				continue;
 			if (unlinkat(pc->fd, e->d_name, 0) == 0 ||
 			    errno == ENOENT) {

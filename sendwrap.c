@@ -4,19 +4,23 @@
  *
  * inetd, xinetd, tcpserver or a systemd socket unit (Accept=yes) starts
  * sendwrap with the accepted connection on fd 0.  An allowlisted peer,
- * or one the pass cache (passcache.c) knows passed lately, gets the
- * mail program at once.  Any other peer must stay silent for the delay,
- * as RFC 5321 requires of a client waiting for the 220 greeting (with
- * -g, after a "220-" teaser line): if it does, the program is exec'd in
- * sendwrap's place and greets it; if it talks first, it is dropped or
- * answered and never reaches the MTA.
+ * or one the pass cache knows passed lately, gets the mail program at
+ * once.  Any other peer must stay silent for the delay, as RFC 5321
+ * requires of a client waiting for the 220 greeting (with -g, after a
+ * "220-" teaser line): if it does, the program is exec'd in sendwrap's
+ * place and greets it; if it talks first, it is dropped or answered and
+ * never reaches the MTA.
  *
- * Under inetd fds 1 and 2 are the connection too, so nothing but SMTP
- * reply lines is ever written to a socket; diagnostics go to syslog.
+ * Given a listening socket instead (inetd "wait", Accept=no), sendwrap
+ * is the listener (listener.c): one process holds every waiting peer.
+ *
+ * This file is the front: the options, -t, -q and -P for a person, and
+ * one connection's wait.  The rules a peer meets, its replies, its log
+ * line and the exec are in peer.c, shared with the listener.  Under
+ * inetd fds 1 and 2 are the connection too, so nothing but SMTP reply
+ * lines is ever written to a socket; diagnostics go through log.c.
  */
 #include <sys/types.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,264 +37,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "allowlist.h"
+#include "listener.h"
+#include "log.h"
 #include "passcache.h"
+#include "peer.h"
 
-#define DEFAULT_ALLOWLIST	"/etc/sendwrap.allow"
-#define DEFAULT_DELAY_MS	35000u
-#define DEFAULT_PATH		"/usr/sbin:/usr/bin:/sbin:/bin"
-#define LOG_LINE_MAX		1024	/* one log line */
-#define EARLY_SHOWN		64	/* early bytes quoted in the log */
-#define READ_CHUNK		8192	/* allowlist read buffer */
-#define PROBLEMS_LOGGED		10	/* allowlist problems per connection */
-#define DRAIN_MS		2000	/* wait for the peer to close after a reply */
-#define DRAIN_BYTES		65536
-#define ERROR_MAX		512	/* option errors, joined */
-#define HOST_MAX		256
-#define REPLY_MAX		(2 * HOST_MAX + 128)	/* a "220 " line, a reply */
-#define TEASER_MAX		506	/* "220-" TEXT CRLF: RFC 5321's 512 */
+#define DRAIN_MS	2000	/* wait for the peer to close after a reply */
+#define DRAIN_BYTES	65536
+#define DGRAMS_MAX	1024	/* datagrams taken off a misused UDP socket */
+#define COUNT_MAX	1000000ul	/* -m, -n, -p */
 
 /*
  * A waiting process keeps every stack page it touched before the wait,
  * for the whole delay, and thousands of them wait at once.  So the work
  * before the wait runs in a shallow stack: functions used only by -t,
- * -q and -P, or only after the wait, are kept out of main's frame, and
- * buffers that only build a log line are no larger than one.
+ * -q and -P, or only after the wait, are kept out of main's frame.
  */
-#define NOINLINE		__attribute__((noinline))
-
-enum action { ACT_DROP, ACT_TEMPFAIL, ACT_REJECT, ACT_LOG };
-static const char *const action_names[] = { "drop", "tempfail", "reject", "log" };
-
-struct source {
-	const char	*text;		/* file name, or -A entry */
-	int		 is_file;
-	unsigned long	 index;		/* Nth -A, for its rule name */
-};
-
-struct config {
-	struct source	*src;
-	size_t		 nsrc;
-	int		 default_src;	/* no -a/-A: the default file */
-	unsigned	 delay_ms;
-	enum action	 action;
-	int		 check, help, version, verbose, use_stderr;
-	const char	*query;
-	const char	*teaser;	/* -g: the "220-" line's text */
-	const char	*cache_dir;	/* -c */
-	unsigned long	 cache_ttl;	/* -C */
-	int		 prune;		/* -P */
-	char		**prog;		/* program and its arguments */
-	char		 error[ERROR_MAX];
-};
-
-enum stdin_kind { IN_INET, IN_LOCAL, IN_GONE, IN_BAD };
-
-struct peer {
-	enum stdin_kind	 kind;
-	unsigned char	 addr[16];
-	char		 ip[INET6_ADDRSTRLEN];
-	unsigned	 port;
-	const char	*what;		/* IN_LOCAL: what fd 0 is; IN_BAD: why */
-};
-
-enum wait_result { W_SILENT, W_EARLY, W_EOF, W_RESET, W_SIGNAL, W_ERROR };
-
-/* A log line under construction. */
-struct line {
-	char	 buf[LOG_LINE_MAX];
-	size_t	 len;
-};
+#define NOINLINE	__attribute__((noinline))
 
 static char sendmail_path[] = "/usr/sbin/sendmail", sendmail_bs[] = "-bs";
 static char *default_prog[] = { sendmail_path, sendmail_bs, NULL };
 
-static int log_stderr;
-static int log_verbose;
 static int64_t started;			/* CLOCK_MONOTONIC, ns */
-static volatile sig_atomic_t got_signal;
-static int teaser_sent;			/* a "220-" line is on the wire */
 
+enum wait_result { W_SILENT, W_EARLY, W_URGENT, W_EOF, W_RESET, W_SIGNAL,
+    W_ERROR };
+
+/* What the manual's SYNOPSIS says, and nothing more. */
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sendwrap [-hstVv] [-a file]... [-A entry]... [-d delay] "
 	    "[-e action]\n"
-	    "                [-g text] [-c dir [-C ttl]] [-q address] [--]\n"
+	    "                [-g text] [-c dir [-C ttl]] [-m sessions] "
+	    "[-n peers]\n"
+	    "                [-p peers] [-w seconds] [-q address] [--]\n"
 	    "                [program [arg ...]]\n"
-	    "       sendwrap -c dir [-C ttl] [-v] -P\n"
-	    "  -a file    allowlist file (default " DEFAULT_ALLOWLIST ")\n"
-	    "  -A entry   allowlist entry, as a file line\n"
-	    "  -d delay   seconds a peer must stay silent, 0 to 300 "
-	    "(default 35)\n"
-	    "  -e action  for early talkers: drop, tempfail, reject or log "
-	    "(default drop)\n"
-	    "  -g text    send \"220-text\" at once, before the wait\n"
-	    "  -c dir     pass cache: peers that passed skip the delay\n"
-	    "  -C ttl     seconds a pass is remembered (default 86400)\n"
-	    "  -P         remove expired pass cache entries, then exit\n"
-	    "  -s         log to stderr instead of syslog\n"
-	    "  -t         check the allowlists and options, then exit\n"
-	    "  -q address print the decision for address, then exit\n"
-	    "  -v         log more\n"
-	    "  -V         print the version\n"
-	    "  -h         print this help\n"
-	    "The program defaults to \"/usr/sbin/sendmail -bs\".\n");
+	    "       sendwrap -c dir [-C ttl] [-v] -P\n");
 }
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static unsigned
-elapsed_ms(void)
-{
-	return (unsigned)((now_ns() - started) / 1000000);
-}
-
-/*
- * Where diagnostics go.  stderr only when asked (-s) or a person is
- * watching (a terminal), and never when fd 2 is an internet socket:
- * under inetd that is the SMTP connection, and a copied inetd line
- * with -s must not put log text on the wire.
- */
-static int
-fd_is_inet_socket(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));	/* for the analyzer: no garbage read */
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-		return 0;
-	return ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
-}
-
-static void
-log_init(int want_stderr, int verbose)
-{
-	log_verbose = verbose;
-	log_stderr = (want_stderr || isatty(STDERR_FILENO)) &&
-	    !fd_is_inet_socket(STDERR_FILENO);
-	if (!log_stderr)
-		openlog("sendwrap", LOG_PID, LOG_MAIL);
-}
-
-static void
-logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-logmsg(int prio, const char *fmt, ...)
-{
-	char msg[LOG_LINE_MAX];
-	va_list ap;
-
-	if (prio == LOG_DEBUG && !log_verbose)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (log_stderr)
-		dprintf(STDERR_FILENO, "sendwrap[%ld]: %s\n", (long)getpid(),
-		    msg);
-	else
-		syslog(prio, "%s", msg);
-}
-
-static void
-add(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-add(struct line *l, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (l->len >= sizeof(l->buf) - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		l->len += (size_t)n;
-	if (l->len > sizeof(l->buf) - 1)
-		l->len = sizeof(l->buf) - 1;
-}
-
-/* A value that a log parser can split on spaces: quoted when it must be. */
-static void
-add_value(struct line *l, const char *key, const char *val, int always_quote)
-{
-	char esc[AL_ESCAPE_MAX(256)];
-	size_t n = strlen(val), i;
-	int plain = !always_quote && n > 0;
-
-	for (i = 0; plain && i < n; i++)
-		if (!(val[i] > 0x20 && val[i] < 0x7f) || val[i] == '"' ||
-		    val[i] == '\\')
-			plain = 0;
-	if (plain) {
-		add(l, " %s=%s", key, val);
-		return;
-	}
-	al_escape(val, n, esc, sizeof(esc));
-	add(l, " %s=\"%s\"", key, esc);
-}
-
-static void
-add_seconds(struct line *l, const char *key, unsigned ms)
-{
-	char s[32];
-
-	al_delay_format(ms, s, sizeof(s));
-	add(l, " %s=%s", key, s);
-}
-
-static void
-add_rule(struct line *l, const struct al_match *m)
-{
-	char rule[LOG_LINE_MAX];
-
-	if (!m->found)
-		return;
-	if (m->builtin)
-		snprintf(rule, sizeof(rule), "builtin:loopback");
-	else
-		snprintf(rule, sizeof(rule), "%s:%lu", m->file, m->line);
-	add_value(l, "rule", rule, 0);
-}
-
-static void
-add_peer(struct line *l, const struct peer *p)
-{
-	if (p->kind == IN_INET)
-		add(l, " ip=%s port=%u", p->ip, p->port);
-}
-
-static void
-log_line(int prio, const struct line *l)
-{
-	logmsg(prio, "%s", l->buf);
-}
-
-/* Start a connection's log line: the outcome, then who it was. */
-static void
-begin(struct line *l, const char *outcome, const struct peer *p)
-{
-	add(l, "%s", outcome);
-	add_peer(l, p);
-}
-
 
 /* ---- options ---- */
 
@@ -298,49 +87,31 @@ static void
 config_error(struct config *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Keep each problem as a record of its own, until it is printed. */
 static void
 config_error(struct config *c, const char *fmt, ...)
 {
-	size_t len = strlen(c->error);
 	va_list ap;
 
-	if (len > 0 && len < sizeof(c->error) - 1) {
-		c->error[len++] = '\n';
-		c->error[len] = '\0';
+	if (c->nerrors < OPT_ERRORS_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(c->error[c->nerrors], sizeof(c->error[0]), fmt, ap);
+		va_end(ap);
 	}
-	va_start(ap, fmt);
-	vsnprintf(c->error + len, sizeof(c->error) - len, fmt, ap);
-	va_end(ap);
+	c->nerrors++;
 }
 
-/* The collected option errors for a person, one a line. */
+/* The option problems for a person, one a line. */
 static void
-print_errors(const char *errors)
+print_errors(const struct config *c)
 {
-	const char *e = errors;
-	size_t n;
+	unsigned i;
 
-	while (*e != '\0') {
-		n = strcspn(e, "\n");
-		fprintf(stderr, "sendwrap: %.*s\n", (int)n, e);
-		e += n + (e[n] == '\n');
-	}
-}
-
-/* The collected option errors as one log line. */
-static void
-config_error_line(const struct config *c, char *out, size_t size)
-{
-	size_t i, o = 0;
-
-	for (i = 0; c->error[i] != '\0' && o + 3 < size; i++) {
-		if (c->error[i] == '\n') {
-			out[o++] = ';';
-			out[o++] = ' ';
-		} else
-			out[o++] = c->error[i];
-	}
-	out[o] = '\0';
+	for (i = 0; i < c->nerrors && i < OPT_ERRORS_MAX; i++)
+		fprintf(stderr, "sendwrap: %s\n", c->error[i]);
+	if (c->nerrors > OPT_ERRORS_MAX)
+		fprintf(stderr, "sendwrap: and %u more option problems\n",
+		    c->nerrors - OPT_ERRORS_MAX);
 }
 
 /*
@@ -350,7 +121,7 @@ config_error_line(const struct config *c, char *out, size_t size)
 static int
 teaser_check(const char *text, char *msg, size_t size)
 {
-	char esc[AL_ESCAPE_MAX(8)];
+	char q[AL_QUOTE_MAX];
 	size_t i, n = strlen(text);
 
 	if (n == 0) {
@@ -364,18 +135,41 @@ teaser_check(const char *text, char *msg, size_t size)
 	}
 	for (i = 0; i < n; i++)
 		if (text[i] < 0x20 || text[i] > 0x7e) {
-			al_escape(text + i, n - i, esc, sizeof(esc));
+			al_quote(text + i, n - i, q, sizeof(q));
 			snprintf(msg, size, "the teaser text has a control or "
-			    "non-ASCII character at \"%s\" (position %zu)",
-			    esc, i + 1);
+			    "non-ASCII character at %s (position %zu)", q,
+			    i + 1);
 			return -1;
 		}
 	return 0;
 }
 
+/* A whole number from lo to hi, fully checked, for -m, -n and -p. */
+static int
+count_parse(const char *s, unsigned long lo, unsigned long hi,
+    unsigned long *out, char *msg, size_t size)
+{
+	char q[AL_QUOTE_MAX];
+	size_t i, n = strlen(s);
+	unsigned long v = 0;
+
+	for (i = 0; i < n && v <= hi; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			break;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (n == 0 || i < n || v < lo || v > hi) {
+		al_quote(s, n, q, sizeof(q));
+		snprintf(msg, size, "%s is not a whole number from %lu to %lu",
+		    q, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /*
- * Parse the command line.  Problems are collected in c->error, one a
- * line, rather
+ * Parse the command line.  Problems are collected in c->error rather
  * than printed: the caller knows whether a person or a peer is at the
  * other end.  Returns 0 or -1.  Option parsing stops at the first
  * non-option ("+"), so the program's own flags are left alone.
@@ -383,7 +177,7 @@ teaser_check(const char *text, char *msg, size_t size)
 static int
 parse_options(int argc, char **argv, struct config *c)
 {
-	char msg[AL_MSG_MAX];
+	char msg[AL_MSG_MAX], q[AL_QUOTE_MAX];
 	unsigned long nA = 0;
 	int ch, ttl_given = 0;
 
@@ -391,35 +185,32 @@ parse_options(int argc, char **argv, struct config *c)
 	c->delay_ms = DEFAULT_DELAY_MS;
 	c->action = ACT_DROP;
 	c->cache_ttl = PC_TTL_DEFAULT;
-	c->src = calloc((size_t)argc + 1, sizeof(*c->src));
-	if (c->src == NULL) {
-		config_error(c, "out of memory");
-		return -1;
-	}
+	c->sessions = DEFAULT_SESSIONS;
+	c->per_address = DEFAULT_PER_ADDRESS;
+	c->hold_ms = DEFAULT_HOLD_MS;
+	/* Out of memory is sendwrap's failure, not the admin's mistake. */
+	if ((c->src = calloc((size_t)argc + 1, sizeof(*c->src))) == NULL)
+		c->no_memory = 1;
 	opterr = 0;
 	optind = 0;		/* glibc: a full reset, for repeated calls */
-	while ((ch = getopt(argc, argv, "+:hPstVva:A:c:C:d:e:g:q:")) != -1) {
+	while ((ch = getopt(argc, argv, "+:hPstVva:A:c:C:d:e:g:m:n:p:q:w:"))
+	    != -1) {
 		switch (ch) {
+		case 'a':
+		case 'A':
+			if (c->src == NULL)
+				break;
+			c->src[c->nsrc].text = optarg;
+			c->src[c->nsrc].is_file = ch == 'a';
+			c->src[c->nsrc].index = ch == 'A' ? ++nA : 0;
+			c->nsrc++;
+			break;
 		case 'c': c->cache_dir = optarg; break;
 		case 'C':
 			if (pc_ttl_parse(optarg, &c->cache_ttl, msg,
 			    sizeof(msg)) == -1)
 				config_error(c, "-C: %s", msg);
 			ttl_given = 1;
-			break;
-		case 'g':
-			if (teaser_check(optarg, msg, sizeof(msg)) == -1)
-				config_error(c, "-g: %s", msg);
-			else
-				c->teaser = optarg;
-			break;
-		case 'P': c->prune = 1; break;
-		case 'a':
-		case 'A':
-			c->src[c->nsrc].text = optarg;
-			c->src[c->nsrc].is_file = ch == 'a';
-			c->src[c->nsrc].index = ch == 'A' ? ++nA : 0;
-			c->nsrc++;
 			break;
 		case 'd':
 			if (al_delay_parse(optarg, strlen(optarg), &c->delay_ms,
@@ -433,20 +224,46 @@ parse_options(int argc, char **argv, struct config *c)
 				if (strcmp(optarg, action_names[i]) == 0)
 					break;
 			if (i == 4) {
-				al_escape(optarg, strlen(optarg), msg,
-				    sizeof(msg) / 2);
-				config_error(c, "-e: unknown action \"%s\" "
-				    "(use drop, tempfail, reject or log)", msg);
+				al_quote(optarg, strlen(optarg), q, sizeof(q));
+				config_error(c, "-e: unknown action %s (use "
+				    "drop, tempfail, reject or log)", q);
 			} else
 				c->action = (enum action)i;
 			break;
 		}
+		case 'g':
+			if (teaser_check(optarg, msg, sizeof(msg)) == -1)
+				config_error(c, "-g: %s", msg);
+			else
+				c->teaser = optarg;
+			break;
 		case 'h': c->help = 1; break;
+		case 'm':
+			if (count_parse(optarg, 1, COUNT_MAX, &c->sessions, msg,
+			    sizeof(msg)) == -1)
+				config_error(c, "-m: %s", msg);
+			break;
+		case 'n':
+			if (count_parse(optarg, 1, COUNT_MAX, &c->max_waiting,
+			    msg, sizeof(msg)) == -1)
+				config_error(c, "-n: %s", msg);
+			break;
+		case 'p':
+			if (count_parse(optarg, 0, COUNT_MAX, &c->per_address,
+			    msg, sizeof(msg)) == -1)
+				config_error(c, "-p: %s", msg);
+			break;
+		case 'P': c->prune = 1; break;
 		case 'q': c->query = optarg; break;
 		case 's': c->use_stderr = 1; break;
 		case 't': c->check = 1; break;
 		case 'V': c->version = 1; break;
 		case 'v': c->verbose = 1; break;
+		case 'w':
+			if (al_delay_parse(optarg, strlen(optarg), &c->hold_ms,
+			    msg, sizeof(msg)) == -1)
+				config_error(c, "-w: %s", msg);
+			break;
 		case ':':
 			config_error(c, "option -%c needs an argument", optopt);
 			break;
@@ -464,82 +281,17 @@ parse_options(int argc, char **argv, struct config *c)
 	if (c->prune && (c->check || c->query != NULL))
 		config_error(c, "-P cannot be combined with -%c",
 		    c->check ? 't' : 'q');
-	if (c->nsrc == 0) {
+	if (c->nsrc == 0 && c->src != NULL) {
 		c->src[0].text = DEFAULT_ALLOWLIST;
 		c->src[0].is_file = 1;
 		c->nsrc = 1;
 		c->default_src = 1;
 	}
 	c->prog = optind < argc ? argv + optind : default_prog;
-	return c->error[0] == '\0' ? 0 : -1;
+	return c->nerrors == 0 && !c->no_memory ? 0 : -1;
 }
 
-/* ---- the program to run ---- */
-
-static int
-executable(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) == -1)
-		return -1;
-	if (!S_ISREG(st.st_mode) || access(path, X_OK) == -1) {
-		errno = EACCES;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Find the program now, before any peer waits for it: a missing MTA is
- * then reported at once.  A name without a slash is looked up in PATH;
- * execv() is used later, never execvp(), which would hand a file
- * without an exec header to /bin/sh.
- */
-static int
-resolve_program(const char *name, char *out, size_t size, char *why,
-    size_t whysz)
-{
-	const char *path, *p, *colon;
-	int saved = ENOENT;
-
-	if (strchr(name, '/') != NULL) {
-		if (strlen(name) >= size) {
-			snprintf(why, whysz, "program name is too long");
-			return -1;
-		}
-		if (executable(name) == -1) {
-			snprintf(why, whysz, "cannot run %s: %s", name,
-			    strerror(errno));
-			return -1;
-		}
-		snprintf(out, size, "%s", name);
-		return 0;
-	}
-	if ((path = getenv("PATH")) == NULL || *path == '\0')
-		path = DEFAULT_PATH;
-	for (p = path; ; p = colon + 1) {
-		size_t dlen;
-
-		colon = strchr(p, ':');
-		dlen = colon ? (size_t)(colon - p) : strlen(p);
-		/* An empty PATH element means ".", which a daemon never wants. */
-		if (dlen > 0 && dlen + 1 + strlen(name) < size) {
-			snprintf(out, size, "%.*s/%s", (int)dlen, p, name);
-			if (executable(out) == 0)
-				return 0;
-			if (errno != ENOENT && errno != ENOTDIR)
-				saved = errno;
-		}
-		if (colon == NULL)
-			break;
-	}
-	snprintf(why, whysz, "cannot run %s: %s (searched PATH)", name,
-	    strerror(saved));
-	return -1;
-}
-
-/* ---- the peer ---- */
+/* ---- fd 0 ---- */
 
 static const char *
 fd_kind(int fd)
@@ -561,167 +313,340 @@ fd_kind(int fd)
 	return "other";
 }
 
+static int
+sock_int(int fd, int opt)
+{
+	socklen_t len = sizeof(int);
+	int v = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len) == -1)
+		return -1;
+	return v;
+}
+
+/*
+ * A datagram launcher line starts sendwrap when a datagram arrives and
+ * again as long as one is queued: take them off, so that the mistake
+ * costs one log line, not a restart loop.
+ */
+static void
+drop_datagrams(void)
+{
+	char buf[512];
+	int i;
+
+	for (i = 0; i < DGRAMS_MAX; i++)
+		if (recv(STDIN_FILENO, buf, sizeof(buf), MSG_DONTWAIT) == -1 &&
+		    errno != EINTR)
+			break;
+}
+
 /*
  * Who is on fd 0.  An internet stream socket is a peer to judge; a
  * pipe, a terminal or an AF_UNIX socket has no remote address, so it
  * is local and runs the program at once.  A connected TCP socket whose
- * peer already left is a hangup; a listening socket means the launcher
- * was set up for "wait" instead of "nowait".
+ * peer already left is a hangup.  A listening TCP socket makes sendwrap
+ * the listener.  A datagram socket is a launcher mistake.
  */
 static void
 get_peer(struct peer *p)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int type = 0, listening = 0;
-	socklen_t olen;
+	int type;
 
 	memset(p, 0, sizeof(*p));
+	p->fd = STDIN_FILENO;
 	memset(&ss, 0, sizeof(ss));
-	if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &len) == -1) {
+	if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &len) == -1 &&
+	    errno != ENOTCONN) {
 		if (errno == ENOTSOCK || errno == EBADF) {
 			p->kind = IN_LOCAL;
 			p->what = fd_kind(STDIN_FILENO);
 			return;
 		}
-		if (errno != ENOTCONN) {
-			p->kind = IN_BAD;
-			p->what = "getpeername on stdin failed";
-			return;
-		}
-		olen = sizeof(listening);
-		if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN,
-		    &listening, &olen) == 0 && listening) {
-			p->kind = IN_BAD;
-			p->what = "stdin is a listening socket "
-			    "(set the launcher to nowait/Accept=yes)";
-			return;
-		}
-		if (!fd_is_inet_socket(STDIN_FILENO)) {
-			p->kind = IN_LOCAL;
-			p->what = "unix";
-			return;
-		}
-		p->kind = IN_GONE;
-		return;
-	}
-	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
-		p->kind = IN_LOCAL;
-		p->what = ss.ss_family == AF_UNIX ? "unix" : "other";
-		return;
-	}
-	olen = sizeof(type);
-	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_TYPE, &type, &olen) == 0 &&
-	    type != SOCK_STREAM) {
 		p->kind = IN_BAD;
-		p->what = "stdin is not a stream socket";
+		p->what = "getpeername on stdin failed";
 		return;
 	}
-	p->kind = IN_INET;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		memset(p->addr, 0, 10);
-		p->addr[10] = p->addr[11] = 0xff;
-		memcpy(p->addr + 12, &sin->sin_addr, 4);
-		p->port = ntohs(sin->sin_port);
-	} else {
-		const struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		memcpy(p->addr, &sin6->sin6_addr, 16);
-		p->port = ntohs(sin6->sin6_port);
+	if (!fd_is_inet_socket(STDIN_FILENO)) {
+		p->kind = IN_LOCAL;
+		p->what = ss.ss_family == AF_UNIX || ss.ss_family == 0 ?
+		    "unix" : "other";
+		return;
 	}
-	/* A mapped peer is logged as the IPv4 address admins grep for. */
-	al_addr_format(p->addr, p->ip, sizeof(p->ip));
+	type = sock_int(STDIN_FILENO, SO_TYPE);
+	if (type != SOCK_STREAM) {
+		drop_datagrams();
+		p->kind = IN_BAD;
+		p->what = "stdin is not a stream socket (a dgram or udp "
+		    "launcher line?)";
+		return;
+	}
+	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+		peer_from_sockaddr(p, &ss);
+		p->fd = STDIN_FILENO;
+		return;
+	}
+	p->kind = sock_int(STDIN_FILENO, SO_ACCEPTCONN) == 1 ? IN_LISTEN :
+	    IN_GONE;
 }
 
-/* ---- replies: the only bytes sendwrap ever writes to the peer ---- */
+/* ---- -t, -q, -P: a person at a terminal, so plain stdout and stderr ---- */
 
 static void
-reply(const struct peer *p, const char *code, const char *text)
+print_problem(void *ctx, const char *msg)
 {
-	char host[HOST_MAX], buf[REPLY_MAX];
-	const char *h;
-	size_t i, used = 0;
-	int n;
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
 
-	if (p->kind != IN_INET)
-		return;
-	if (gethostname(host, sizeof(host)) == -1)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	for (i = 0; host[i] != '\0'; i++)
-		if (!(host[i] == '.' || host[i] == '-' ||
-		    (host[i] >= '0' && host[i] <= '9') ||
-		    ((host[i] | 0x20) >= 'a' && (host[i] | 0x20) <= 'z')))
-			host[i] = '-';
-	h = host[0] != '\0' ? host : "localhost";
-	/*
-	 * After the teaser, RFC 5321 (4.2.1) allows only 220 lines until
-	 * the greeting ends: a 421 or 554 line there would make one reply
-	 * with two codes (postscreen sends its 521 there all the same).
-	 * So the greeting is ended first with a "220 HOST" line, and the
-	 * reply follows as a reply of its own.  A patient client reads a
-	 * whole greeting, then a 421, which RFC 5321 (3.8) lets a server
-	 * send at any time before it closes; an early talker reads the 421
-	 * or 554 as the answer to what it sent too soon.
-	 */
-	if (teaser_sent && strncmp(code, "220", 3) != 0) {
-		n = snprintf(buf, sizeof(buf), "220 %s\r\n", h);
-		if (n > 0 && (size_t)n < sizeof(buf))
-			used = (size_t)n;
+/* -P, for a cron job: quiet unless something is wrong, or -v. */
+static int NOINLINE
+prune_cache(const struct config *c, int optrc)
+{
+	struct pc pc;
+	struct pc_counts n;
+	int rc;
+
+	if (optrc == -1) {
+		print_errors(c);
+		return c->no_memory ? EX_OSERR : EX_USAGE;
 	}
-	n = snprintf(buf + used, sizeof(buf) - used, "%s %s %s\r\n", code, h,
-	    text);
-	if (n > 0 && used + (size_t)n < sizeof(buf))
-		(void)send(STDIN_FILENO, buf, used + (size_t)n,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (pc_open(&pc, c->cache_dir, c->cache_ttl) == -1) {
+		fprintf(stderr, "%s\n", pc.msg);
+		return EX_CONFIG;
+	}
+	rc = pc_prune(&pc, pc_now(), &n, print_problem, NULL);
+	pc_close(&pc);
+	if (c->verbose)
+		printf("%s: %lu entries, %lu expired and removed\n",
+		    c->cache_dir, n.entries, n.removed);
+	return rc == -1 ? EX_IOERR : 0;
+}
+
+static void
+print_source(const struct source *src, const struct al_scan *s)
+{
+	/* Named as in rule= and problem lines: FILE or -A:N. */
+	if (src->is_file)
+		printf("%s: ", src->text);
+	else
+		printf("-A:%lu: ", src->index);
+	printf("%lu entries, %lu errors\n", s->entries, s->errors);
 }
 
 /*
- * The greeting teaser.  "220-text" opens a multi-line greeting, and an
- * RFC 5321 client must wait for its last line ("220 ", with a space),
- * which the program's own greeting supplies after the wait.  A bot that
- * answers the first line it sees is an early talker, caught sooner than
- * by silence alone.  Only a peer that waits is sent one: an allowlisted
- * or cached peer meets the program's plain greeting at once.
+ * Where a connection's log lines would go with these options, and a
+ * warning when they would be lost.  -s sends them to standard error,
+ * except under inetd and xinetd, where that is the connection.
  */
 static void
-send_teaser(const struct config *c, const struct peer *p)
+print_log_destination(const struct config *c)
 {
-	char buf[TEASER_MAX + 8];
-	int n;
+	const char *sys = "syslog (facility mail, through " LOG_SOCKET ")";
 
-	if (c->teaser == NULL || p->kind != IN_INET)
-		return;
-	n = snprintf(buf, sizeof(buf), "220-%s\r\n", c->teaser);
-	if (n > 0 && (size_t)n < sizeof(buf) && send(STDIN_FILENO, buf,
-	    (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
-		teaser_sent = 1;
+	if (c->use_stderr)
+		printf("connection logs: standard error (the journal under "
+		    "systemd, the supervisor's log under tcpserver); %s "
+		    "under inetd and xinetd\n", sys);
+	else
+		printf("connection logs: %s\n", sys);
+	if (!log_syslog_reachable())
+		fprintf(stderr, "sendwrap: warning: cannot reach %s: %s; "
+		    "connection logs sent to syslog would be lost (start a "
+		    "syslog daemon or systemd-journald, or use -s where "
+		    "standard error is a log)\n", LOG_SOCKET, strerror(errno));
 }
 
-static void
-reply_unavailable(const struct peer *p, const char *code)
+/* -t and -q. */
+static int NOINLINE
+check_config(const struct config *c, int optrc)
 {
-	reply(p, code, "Service not available, closing transmission channel");
+	struct reporter r = { 1, 0, NULL };
+	struct pc pc = { NULL, -1, 0, "" };
+	struct sources_state st;
+	struct verdict v;
+	struct al_match m;
+	unsigned char addr[16];
+	unsigned long problems = 0;
+	char path[PATH_MAX], why[LOG_LINE_MAX], q[AL_QUOTE_MAX];
+	char delay[32];
+
+	if (optrc == -1) {
+		print_errors(c);
+		if (c->no_memory) {
+			fprintf(stderr, "sendwrap: out of memory\n");
+			return EX_OSERR;
+		}
+		problems++;
+	}
+	if (c->query != NULL && al_addr_parse(c->query, addr) == -1) {
+		al_quote(c->query, strlen(c->query), q, sizeof(q));
+		fprintf(stderr, "sendwrap: -q: %s is not an IPv4 or IPv6 "
+		    "address\n", q);
+		return EX_USAGE;
+	}
+	if (program_find(c->prog[0], path, sizeof(path), why,
+	    sizeof(why)) == -1) {
+		fprintf(stderr, "sendwrap: %s\n", why);
+		problems++;
+	}
+	if (c->verbose && c->check)
+		r.source_done = print_source;
+	sources_read(c, c->query ? addr : NULL, &m, NULL, &r, &st);
+	if (c->cache_dir != NULL && pc_open(&pc, c->cache_dir,
+	    c->cache_ttl) == -1) {
+		fprintf(stderr, "%s\n", pc.msg);
+		problems++;
+	}
+	if (c->query != NULL) {
+		struct line l;
+		char ip[INET6_ADDRSTRLEN], net[AL_ADDR_MAX];
+
+		if (verdict_of(c, &st, &m, &pc, addr, &v) == -1) {
+			fprintf(stderr, "%s\n", pc.msg);
+			problems++;
+		}
+		al_addr_format(addr, ip, sizeof(ip));
+		line_begin(&l, v.kind == V_ALLOW ? "allow" :
+		    v.kind == V_CACHED ? "cached" : "delay", NULL);
+		line_add(&l, " ip=%s", ip);
+		line_seconds(&l, "delay", v.kind == V_CACHED ? 0 : v.delay_ms);
+		if (v.kind == V_CACHED)
+			line_add(&l, " age=%lu", v.age);
+		if (v.key[0] != '\0')
+			line_add(&l, " key=%s", v.key);
+		if (v.m.found) {
+			line_rule(&l, &v.m);
+			al_net_format(&v.m.entry, net, sizeof(net));
+			line_add(&l, " net=%s", net);
+		}
+		if (v.untrusted)
+			line_add(&l, " allowlist=untrusted");
+		printf("%s\n", l.buf);
+	}
+	if (st.problems > 0) {
+		al_delay_format(st.longest_ms, delay, sizeof(delay));
+		fprintf(stderr, "sendwrap: allowlist problems: until they are "
+		    "fixed, no peer is allowlisted and every peer waits %s "
+		    "seconds\n", delay);
+	}
+	if (c->check)
+		print_log_destination(c);
+	pc_close(&pc);
+	fflush(stdout);
+	return problems + st.problems > 0 ? EX_CONFIG : 0;
+}
+
+/* ---- one connection ---- */
+
+/*
+ * Wait until the deadline for the peer to stay silent.  The remainder
+ * is recomputed from CLOCK_MONOTONIC on every turn, so an interrupted
+ * select, or a SIGSTOP/SIGCONT pair, neither shortens nor lengthens the
+ * wait.  The event signals are blocked except inside pselect(), so one
+ * that arrives between the check and the call is not lost.  An urgent
+ * (out-of-band) byte is talk too: select() shows it as an exception.
+ */
+static enum wait_result
+wait_silent(int64_t deadline)
+{
+	enum wait_result res = W_SILENT;
+	sigset_t wait_mask;
+	char c;
+
+	launcher_block_events(&wait_mask);
+	for (;;) {
+		int64_t left = deadline - now_ns();
+		struct timespec ts;
+		fd_set rfds, efds;
+		ssize_t n;
+		int r;
+
+		if (launcher_signal_pending())
+			return W_SIGNAL;
+		if (left <= 0)
+			break;
+		ts.tv_sec = (time_t)(left / 1000000000);
+		ts.tv_nsec = (long)(left % 1000000000);
+		FD_ZERO(&rfds);
+		FD_ZERO(&efds);
+		FD_SET(STDIN_FILENO, &rfds);
+		FD_SET(STDIN_FILENO, &efds);
+		r = pselect(STDIN_FILENO + 1, &rfds, NULL, &efds, &ts,
+		    &wait_mask);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			res = W_ERROR;
+			break;
+		}
+		if (r == 0)
+			continue;
+		if (FD_ISSET(STDIN_FILENO, &efds)) {
+			res = W_URGENT;
+			break;
+		}
+		n = recv(STDIN_FILENO, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0)
+			res = W_EARLY;
+		else if (n == 0)
+			res = W_EOF;
+		else if (errno == EAGAIN || errno == EINTR)
+			continue;
+		else if (errno == ECONNRESET || errno == ETIMEDOUT)
+			res = W_RESET;
+		else
+			res = W_ERROR;
+		break;
+	}
+	return res;
 }
 
 /*
- * sendwrap cannot go on: log why and, if there is a peer and a code,
- * tell it to come back later, so that no mail is lost.  Returns the
- * exit status.
+ * A signal ended sendwrap's part: the peer is told to come back, one
+ * line says why.  Exit 0: the launcher asked for it.
  */
-static int
-give_up(const struct peer *p, const char *why, const char *code, int status)
+static int NOINLINE
+shut_down(struct peer *p, const struct verdict *v, int sig)
 {
-	struct line l = { "", 0 };
+	char name[32];
+	struct line l;
 
-	begin(&l, "error", p);
-	add_value(&l, "reason", why, 1);
-	log_line(LOG_ERR, &l);
-	if (code != NULL)
-		reply_unavailable(p, code);
-	return status;
+	line_begin(&l, "shutdown", p);
+	if (v != NULL) {
+		line_seconds(&l, "delay", v->delay_ms);
+		line_seconds(&l, "after", (unsigned)now_ms_since(started));
+	}
+	line_add(&l, " signal=%s", signal_name(sig, name, sizeof(name)));
+	line_end(&l, LOG_NOTICE, v);
+	reply(p, "421 4.3.2", "Service shutting down");
+	return 0;
+}
+
+/*
+ * Hand the peer to the program, after its outcome line.  The last
+ * check for a signal comes first; one that arrives after it belongs to
+ * the program.  If the exec fails, a pass just recorded is taken back,
+ * and the peer is told to come back later.
+ */
+static void NOINLINE __attribute__((noreturn))
+hand_over(const struct config *c, const char *path, struct peer *p,
+    struct line *l, const struct verdict *v, struct pc *pc, int passed)
+{
+	char why[LOG_LINE_MAX];
+	int sig;
+
+	if ((sig = launcher_signal_pending()) != 0)
+		exit(shut_down(p, v, sig));
+	line_end(l, LOG_INFO, v);
+	if (passed)
+		cache_note(pc, v, p->addr, 1);
+	program_exec(c, path, why, sizeof(why));
+	if (passed)
+		cache_note(pc, v, p->addr, 0);
+	exit(give_up(p, why, "421 4.3.0", EX_OSERR));
 }
 
 /*
@@ -759,442 +684,110 @@ drain(void)
 	}
 }
 
-/* ---- the allowlists ---- */
-
-struct reporter {
-	int		 to_stderr;	/* -t and -q: a person reads them */
-	unsigned long	 count;
-};
-
-static void
-report(void *ctx, const struct al_problem *p)
-{
-	struct reporter *r = ctx;
-	const char *warn = p->severity == AL_WARNING ? "warning: " : "";
-	char where[PATH_MAX + 32];
-
-	if (p->line > 0)
-		snprintf(where, sizeof(where), "%s:%lu", p->file, p->line);
-	else
-		snprintf(where, sizeof(where), "%s", p->file);
-	r->count++;
-	if (r->to_stderr)
-		fprintf(stderr, "%s: %s%s\n", where, warn, p->msg);
-	else if (r->count <= PROBLEMS_LOGGED)
-		logmsg(p->severity == AL_WARNING ? LOG_WARNING : LOG_ERR,
-		    "%s: %s%s", where, warn, p->msg);
-}
-
-/*
- * Scan one allowlist file through a small buffer: a large list costs
- * time, not memory, and a file being rewritten cannot fault us as a
- * mapping could.  O_NONBLOCK keeps the open of a FIFO without a
- * writer from hanging a connection.  The buffer is anonymous memory,
- * mapped for the scan and unmapped after it: on the stack, its pages
- * would stay with the process through the whole wait (see NOINLINE).
- */
-static void
-scan_file(struct al_scan *s, const struct source *src, int quiet_enoent)
-{
-	char *buf, msg[AL_MSG_MAX];
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	fd = open(src->text, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		if (errno == ENOENT && quiet_enoent)
-			return;
-		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
-		al_scan_problem(s, AL_ERROR, 0, msg);
-		return;
-	}
-	/* A device or FIFO may never end; only a plain file is read. */
-	if (fstat(fd, &st) == -1)
-		st.st_mode = 0;
-	if (!S_ISREG(st.st_mode)) {
-		al_scan_problem(s, AL_ERROR, 0, S_ISDIR(st.st_mode) ?
-		    "is a directory, not a file" : "is not a regular file");
-		close(fd);
-		return;
-	}
-	buf = mmap(NULL, READ_CHUNK, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED) {
-		snprintf(msg, sizeof(msg), "no read buffer: %s",
-		    strerror(errno));
-		al_scan_problem(s, AL_ERROR, 0, msg);
-		close(fd);
-		return;
-	}
-	while ((n = read(fd, buf, READ_CHUNK)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			snprintf(msg, sizeof(msg), "read error: %s",
-			    strerror(errno));
-			al_scan_problem(s, AL_ERROR, s->line + 1, msg);
-			break;
-		}
-		al_scan_feed(s, buf, (size_t)n);
-	}
-	munmap(buf, READ_CHUNK);
-	al_scan_end(s);
-	close(fd);
-}
-
-/*
- * Run every source past the peer (or just check them, peer NULL).
- * Returns the number of problems; the best match is left in m.
- */
-static unsigned long
-decide(const struct config *c, const unsigned char *peer, struct al_match *m,
-    struct reporter *r, unsigned long *entries)
-{
-	unsigned long problems = 0;
-	size_t i;
-
-	al_match_init(m, peer);
-	*entries = 0;
-	for (i = 0; i < c->nsrc; i++) {
-		const struct source *src = &c->src[i];
-		struct al_scan s;
-
-		if (src->is_file) {
-			al_scan_init(&s, src->text, peer, m, report, r);
-			scan_file(&s, src, c->default_src);
-		} else {
-			al_scan_init(&s, "-A", peer, m, report, r);
-			s.line = src->index - 1;
-			al_scan_line(&s, src->text, strlen(src->text));
-		}
-		problems += s.errors + s.warnings;
-		*entries += s.entries;
-		if (r->to_stderr && c->verbose && c->check) {
-			/* Named as in rule= and problem lines: FILE or -A:N. */
-			if (src->is_file)
-				printf("%s: ", src->text);
-			else
-				printf("-A:%lu: ", src->index);
-			printf("%lu entries, %lu warnings, %lu errors\n",
-			    s.entries, s.warnings, s.errors);
-		}
-	}
-	return problems;
-}
-
-/* ---- the pass cache ---- */
-
-/*
- * Has the peer passed the wait lately?  Any problem with the cache is
- * logged and counts as "no": the peer waits the full delay, which costs
- * a patient client time, never its mail, and lets no bot in.
- */
-static int
-cache_hit(const struct config *c, struct pc *pc, const struct peer *p,
-    unsigned long *age)
-{
-	int r;
-
-	if (c->cache_dir == NULL)
-		return 0;
-	if (pc_open(pc, c->cache_dir, c->cache_ttl) == -1) {
-		logmsg(LOG_ERR, "%s", pc->msg);
-		return 0;
-	}
-	if ((r = pc_lookup(pc, p->addr, time(NULL), age)) == -1)
-		logmsg(LOG_ERR, "%s", pc->msg);
-	return r == 1;
-}
-
-/* Remember a peer that passed, or forget one that talked early. */
-static void
-cache_note(struct pc *pc, const struct peer *p, int passed)
-{
-	if (pc->fd == -1)
-		return;
-	if ((passed ? pc_pass(pc, p->addr) : pc_forget(pc, p->addr)) == -1)
-		logmsg(LOG_ERR, "%s", pc->msg);
-	pc_close(pc);
-}
-
-static void
-print_problem(void *ctx, const char *msg)
-{
-	(void)ctx;
-	fprintf(stderr, "%s\n", msg);
-}
-
-/* -P, for a cron job: quiet unless something is wrong, or -v. */
-static int NOINLINE
-prune_cache(const struct config *c, int optrc)
-{
-	struct pc pc;
-	struct pc_counts n;
-	int rc;
-
-	if (optrc == -1) {
-		print_errors(c->error);
-		return EX_USAGE;
-	}
-	if (pc_open(&pc, c->cache_dir, c->cache_ttl) == -1) {
-		fprintf(stderr, "%s\n", pc.msg);
-		return EX_CONFIG;
-	}
-	rc = pc_prune(&pc, time(NULL), &n, print_problem, NULL);
-	pc_close(&pc);
-	if (c->verbose)
-		printf("%s: %lu entries, %lu expired and removed\n",
-		    c->cache_dir, n.entries, n.removed);
-	return rc == -1 ? EX_IOERR : 0;
-}
-
-/* -t and -q: a person at a terminal, so plain stdout and stderr. */
-static int NOINLINE
-check_config(const struct config *c, int optrc)
-{
-	struct reporter r = { 1, 0 };
-	struct pc pc = { NULL, -1, 0, "" };
-	unsigned char addr[16];
-	unsigned long problems = 0, entries;
-	char path[PATH_MAX], why[PATH_MAX + 64];
-	struct al_match m;
-
-	if (optrc == -1) {
-		print_errors(c->error);
-		problems++;
-	}
-	if (c->query != NULL && al_addr_parse(c->query, addr) == -1) {
-		fprintf(stderr, "sendwrap: -q: \"%s\" is not an IPv4 or IPv6 "
-		    "address\n", c->query);
-		return EX_USAGE;
-	}
-	if (resolve_program(c->prog[0], path, sizeof(path), why,
-	    sizeof(why)) == -1) {
-		fprintf(stderr, "sendwrap: %s\n", why);
-		problems++;
-	}
-	problems += decide(c, c->query ? addr : NULL, &m, &r, &entries);
-	if (c->cache_dir != NULL && pc_open(&pc, c->cache_dir,
-	    c->cache_ttl) == -1) {
-		fprintf(stderr, "%s\n", pc.msg);
-		problems++;
-	}
-	if (c->query != NULL) {
-		unsigned delay = m.found ? m.entry.delay_ms : c->delay_ms;
-		struct line l = { "", 0 };
-		char ip[INET6_ADDRSTRLEN], net[AL_ADDR_MAX];
-		unsigned long age = 0;
-		int cached = 0;
-
-		if (delay != 0 && pc.fd != -1 &&
-		    (cached = pc_lookup(&pc, addr, time(NULL), &age)) == -1) {
-			fprintf(stderr, "%s\n", pc.msg);
-			problems++;
-		}
-		al_addr_format(addr, ip, sizeof(ip));
-		add(&l, "%s ip=%s", delay == 0 ? "allow" : cached == 1 ?
-		    "cached" : "delay", ip);
-		add_seconds(&l, "delay", cached == 1 ? 0 : delay);
-		if (cached == 1)
-			add(&l, " age=%lu", age);
-		add_rule(&l, &m);
-		if (m.found) {
-			al_net_format(&m.entry, net, sizeof(net));
-			add(&l, " net=%s", net);
-		}
-		printf("%s\n", l.buf);
-	}
-	pc_close(&pc);
-	fflush(stdout);
-	return problems > 0 ? EX_CONFIG : 0;
-}
-
-/* ---- waiting ---- */
-
-static void
-on_signal(int sig)
-{
-	got_signal = sig;
-}
-
-/*
- * Without a handler, the kernel restarts a pselect() stopped by SIGSTOP
- * with the time it had left, which would add the stop to the wait.
- */
-static void
-on_continue(int sig)
-{
-	(void)sig;
-}
-
-/*
- * Wait until the deadline for the peer to stay silent.  The remainder
- * is recomputed from CLOCK_MONOTONIC on every turn, so an interrupted
- * select, or a SIGSTOP/SIGCONT pair (SIGCONT is caught to make it one),
- * neither shortens nor lengthens the wait.  The stop signals are
- * blocked except inside pselect(), so one that arrives between the
- * check and the call is not lost.
- */
-static enum wait_result
-wait_silent(int64_t deadline)
-{
-	struct sigaction sa;
-	sigset_t block, orig;
-	enum wait_result res = W_SILENT;
-	char c;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_continue;
-	sigaction(SIGCONT, &sa, NULL);
-	for (;;) {
-		int64_t left = deadline - now_ns();
-		struct timespec ts;
-		fd_set rfds;
-		ssize_t n;
-		int r;
-
-		if (got_signal) {
-			res = W_SIGNAL;
-			break;
-		}
-		if (left <= 0)
-			break;
-		ts.tv_sec = (time_t)(left / 1000000000);
-		ts.tv_nsec = (long)(left % 1000000000);
-		FD_ZERO(&rfds);
-		FD_SET(STDIN_FILENO, &rfds);
-		r = pselect(STDIN_FILENO + 1, &rfds, NULL, NULL, &ts, &orig);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			res = W_ERROR;
-			break;
-		}
-		if (r == 0)
-			continue;
-		n = recv(STDIN_FILENO, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n > 0)
-			res = W_EARLY;
-		else if (n == 0)
-			res = W_EOF;
-		else if (errno == EAGAIN || errno == EINTR)
-			continue;
-		else if (errno == ECONNRESET || errno == ETIMEDOUT)
-			res = W_RESET;
-		else
-			res = W_ERROR;
-		break;
-	}
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCONT, &sa, NULL);
-	sigprocmask(SIG_SETMASK, &orig, NULL);
-	return res;
-}
-
-/* ---- the end of sendwrap: exec, or exit ---- */
-
-static void
-mark_fds_cloexec(void)
-{
-#ifdef CLOSE_RANGE_CLOEXEC
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-#endif
-	{
-		long max = sysconf(_SC_OPEN_MAX);
-		int fd;
-
-		if (max < 0 || max > 65536)
-			max = 65536;
-		for (fd = 3; fd < max; fd++)
-			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	}
-}
-
-/*
- * Become the program.  Only fds 0, 1 and 2 go with it, and it starts
- * with default signal handling and an empty mask, as if the launcher
- * had run it.  If exec fails, the peer is told to come back later.
- */
-static void NOINLINE __attribute__((noreturn))
-run_program(const struct config *c, const char *path, const struct peer *p)
-{
-	char why[LOG_LINE_MAX];
-	sigset_t none;
-
-	mark_fds_cloexec();
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execv(path, c->prog);
-	snprintf(why, sizeof(why), "exec %s: %s", path, strerror(errno));
-	exit(give_up(p, why, "421 4.3.0", EX_OSERR));
-}
-
 /* Tell the early talker what -e says, then leave. */
-static void NOINLINE __attribute__((noreturn))
-turn_away(const struct config *c, const struct peer *p)
+static int NOINLINE
+turn_away(const struct config *c, struct peer *p)
 {
 	char buf[2048];
 	size_t total = 0;
 	ssize_t n;
 
+	if (c->action == ACT_DROP)
+		return 0;
 	/* Read what it sent, so that the close below is not a reset. */
 	while (total < DRAIN_BYTES &&
 	    (n = recv(STDIN_FILENO, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 		total += (size_t)n;
-	if (c->action == ACT_TEMPFAIL)
-		reply(p, "421 4.5.0",
-		    "Protocol error: talked before the greeting");
-	else
-		reply(p, "554 5.5.0",
-		    "Protocol error: talked before the greeting");
+	reply(p, c->action == ACT_TEMPFAIL ? "421 4.5.0" : "554 5.5.0",
+	    "Protocol error: talked before the greeting");
 	drain();
-	exit(0);
+	return 0;
 }
 
-static void NOINLINE
-log_early(const struct config *c, const struct peer *p,
-    const struct al_match *m, unsigned delay)
+/*
+ * One peer, per connection: decide, maybe wait, then exec the program
+ * or turn the peer away.  The manual's DESCRIPTION, in order.
+ */
+static int
+one_connection(const struct config *c, const char *path, struct peer *p)
 {
-	char data[EARLY_SHOWN], esc[AL_ESCAPE_MAX(EARLY_SHOWN)];
-	struct line l = { "early", 5 };
-	ssize_t n;
-	int avail = 0;
+	struct reporter r = { 0, 0, NULL };
+	struct pc pc = { NULL, -1, 0, "" };
+	struct sources_state st;
+	struct al_match m;
+	struct verdict v;
+	struct line l;
+	enum wait_result res;
+	char why[LOG_LINE_MAX];
+	int sig;
 
-	n = recv(STDIN_FILENO, data, sizeof(data), MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0)
-		n = 0;
-	if (ioctl(STDIN_FILENO, FIONREAD, &avail) == -1 || avail < n)
-		avail = (int)n;
-	al_escape(data, (size_t)n, esc, sizeof(esc));
-	add_peer(&l, p);
-	add_seconds(&l, "delay", delay);
-	add_seconds(&l, "after", elapsed_ms());
-	add(&l, " bytes=%d data=\"%s\" action=%s", avail, esc,
-	    action_names[c->action]);
-	add_rule(&l, m);
-	log_line(LOG_NOTICE, &l);
+	sources_read(c, p->addr, &m, NULL, &r, &st);
+	report_more(&r);
+	logmsg(LOG_DEBUG, "%lu allowlist entries scanned in %d ms", st.entries,
+	    now_ms_since(started));
+	if (c->cache_dir != NULL && pc_open(&pc, c->cache_dir,
+	    c->cache_ttl) == -1)
+		logmsg(LOG_ERR, "%s", pc.msg);
+	if (verdict_of(c, &st, &m, &pc, p->addr, &v) == -1)
+		logmsg(LOG_ERR, "%s", pc.msg);
+	if (v.kind == V_ALLOW) {
+		line_begin(&l, "allow", p);
+		line_seconds(&l, "delay", 0);
+		hand_over(c, path, p, &l, &v, &pc, 0);
+	}
+	if (v.kind == V_CACHED) {
+		line_begin(&l, "cached", p);
+		line_seconds(&l, "delay", 0);
+		line_add(&l, " age=%lu", v.age);
+		hand_over(c, path, p, &l, &v, &pc, 0);
+	}
+
+	send_teaser(c, p);
+	res = wait_silent(started + (int64_t)v.delay_ms * 1000000);
+	switch (res) {
+	case W_SILENT:
+		line_begin(&l, "pass", p);
+		line_seconds(&l, "delay", v.delay_ms);
+		hand_over(c, path, p, &l, &v, &pc, 1);
+	case W_EARLY:
+	case W_URGENT:
+		cache_note(&pc, &v, p->addr, 0);
+		if (c->action == ACT_LOG) {
+			if ((sig = launcher_signal_pending()) != 0)
+				return shut_down(p, &v, sig);
+			log_early(c, p, &v, (unsigned)now_ms_since(started),
+			    res == W_URGENT);
+			program_exec(c, path, why, sizeof(why));
+			return give_up(p, why, "421 4.3.0", EX_OSERR);
+		}
+		log_early(c, p, &v, (unsigned)now_ms_since(started),
+		    res == W_URGENT);
+		return turn_away(c, p);
+	case W_EOF:
+	case W_RESET:
+		line_begin(&l, "hangup", p);
+		line_seconds(&l, "delay", v.delay_ms);
+		line_seconds(&l, "after", (unsigned)now_ms_since(started));
+		line_add(&l, " reason=%s", res == W_EOF ? "eof" : "reset");
+		line_end(&l, LOG_INFO, &v);
+		return 0;
+	case W_SIGNAL:
+		return shut_down(p, &v, launcher_signal_pending());
+	case W_ERROR:
+		break;
+	}
+	snprintf(why, sizeof(why), "waiting failed: %s", strerror(errno));
+	line_begin(&l, "error", p);
+	line_seconds(&l, "delay", v.delay_ms);
+	line_seconds(&l, "after", (unsigned)now_ms_since(started));
+	line_value(&l, "reason", why, 1);
+	line_end(&l, LOG_ERR, &v);
+	reply_unavailable(p, "421 4.3.0");
+	return EX_OSERR;
 }
 
 /* Put /dev/null on any of fds 0-2 that is closed, so no file we open
- * later, syslog's socket included, can land there and reach the MTA. */
+ * later, the log socket included, can land there and reach the MTA. */
 static void
 sanitize_fds(void)
 {
@@ -1213,25 +806,25 @@ main(int argc, char **argv)
 	/* Static: it lives as long as the process, whatever path it ends on. */
 	static struct config c;
 	struct peer p;
-	struct al_match m;
-	struct reporter r = { 0, 0 };
-	struct pc pc = { NULL, -1, 0, "" };
-	struct line l = { "", 0 };
+	struct line l;
 	char path[PATH_MAX], why[LOG_LINE_MAX];
-	enum wait_result res;
-	unsigned long entries, age;
-	unsigned delay;
-	int optrc;
+	int optrc, sig;
 
 	started = now_ns();
+	launcher_save();
 	sanitize_fds();
-	signal(SIGPIPE, SIG_IGN);
 	optrc = parse_options(argc, argv, &c);
-	if (c.help || c.version) {
+	if (c.help || c.version || c.prune || c.check || c.query != NULL) {
+		/* A person: signals act as they always do. */
+		launcher_restore();
+		if (c.prune)
+			return prune_cache(&c, optrc);
+		if (c.check || c.query != NULL)
+			return check_config(&c, optrc);
 		if (optrc == -1) {
-			print_errors(c.error);
+			print_errors(&c);
 			usage(stderr);
-			return EX_USAGE;
+			return c.no_memory ? EX_OSERR : EX_USAGE;
 		}
 		if (c.version)
 			printf("sendwrap %s\n", SENDWRAP_VERSION);
@@ -1239,106 +832,40 @@ main(int argc, char **argv)
 			usage(stdout);
 		return 0;
 	}
-	if (c.prune)
-		return prune_cache(&c, optrc);
-	if (c.check || c.query != NULL)
-		return check_config(&c, optrc);
 
-	log_init(c.use_stderr, c.verbose);
+	log_open(c.use_stderr, c.verbose);
 	get_peer(&p);
+	if (p.kind == IN_LISTEN || (p.kind != IN_INET &&
+	    listener_fds_from_env() > 0))
+		return listener_run(&c, optrc);
+	if (c.no_memory)
+		return give_up(&p, "out of memory", "421 4.3.0", EX_OSERR);
 	if (optrc == -1) {
-		config_error_line(&c, why, sizeof(why));
+		config_errors_joined(&c, why, sizeof(why));
 		return give_up(&p, why, "421 4.3.5", EX_USAGE);
 	}
-	if (resolve_program(c.prog[0], path, sizeof(path), why,
+	if (program_find(c.prog[0], path, sizeof(path), why,
 	    sizeof(why)) == -1)
 		return give_up(&p, why, "421 4.3.0", EX_OSERR);
 	switch (p.kind) {
 	case IN_LOCAL:
-		add(&l, "local stdin=%s", p.what);
-		log_line(LOG_INFO, &l);
-		run_program(&c, path, &p);
+		line_begin(&l, "local", &p);
+		line_add(&l, " stdin=%s", p.what);
+		if ((sig = launcher_signal_pending()) != 0)
+			return shut_down(&p, NULL, sig);
+		line_end(&l, LOG_INFO, NULL);
+		program_exec(&c, path, why, sizeof(why));
+		return give_up(&p, why, NULL, EX_OSERR);
 	case IN_GONE:
-		add(&l, "hangup reason=gone");
-		log_line(LOG_INFO, &l);
+		line_begin(&l, "hangup", &p);
+		line_add(&l, " reason=gone");
+		line_end(&l, LOG_INFO, NULL);
 		return 0;
 	case IN_BAD:
 		return give_up(&p, p.what, NULL, EX_USAGE);
+	case IN_LISTEN:
 	case IN_INET:
 		break;
 	}
-
-	decide(&c, p.addr, &m, &r, &entries);
-	if (r.count > PROBLEMS_LOGGED)
-		logmsg(LOG_ERR, "%lu more allowlist problems; run sendwrap -t",
-		    r.count - PROBLEMS_LOGGED);
-	logmsg(LOG_DEBUG, "%lu allowlist entries scanned in %u ms", entries,
-	    elapsed_ms());
-	delay = m.found ? m.entry.delay_ms : c.delay_ms;
-	if (delay == 0) {
-		begin(&l, "allow", &p);
-		add_seconds(&l, "delay", 0);
-		add_rule(&l, &m);
-		log_line(LOG_INFO, &l);
-		run_program(&c, path, &p);
-	}
-	if (cache_hit(&c, &pc, &p, &age)) {
-		begin(&l, "cached", &p);
-		add_seconds(&l, "delay", 0);
-		add(&l, " age=%lu", age);
-		add_rule(&l, &m);
-		log_line(LOG_INFO, &l);
-		run_program(&c, path, &p);
-	}
-
-	send_teaser(&c, &p);
-	res = wait_silent(started + (int64_t)delay * 1000000);
-	switch (res) {
-	case W_SILENT:
-		cache_note(&pc, &p, 1);
-		begin(&l, "pass", &p);
-		add_seconds(&l, "delay", delay);
-		add_rule(&l, &m);
-		log_line(LOG_INFO, &l);
-		run_program(&c, path, &p);
-	case W_EARLY:
-		cache_note(&pc, &p, 0);
-		log_early(&c, &p, &m, delay);
-		if (c.action == ACT_LOG)
-			run_program(&c, path, &p);
-		if (c.action == ACT_DROP)
-			return 0;
-		turn_away(&c, &p);
-	case W_EOF:
-	case W_RESET:
-		begin(&l, "hangup", &p);
-		add_seconds(&l, "delay", delay);
-		add_seconds(&l, "after", elapsed_ms());
-		add(&l, " reason=%s", res == W_EOF ? "eof" : "reset");
-		add_rule(&l, &m);
-		log_line(LOG_INFO, &l);
-		return 0;
-	case W_SIGNAL:
-	case W_ERROR:
-		if (res == W_SIGNAL)
-			snprintf(why, sizeof(why), "stopped by SIG%s while "
-			    "waiting", got_signal == SIGTERM ? "TERM" :
-			    got_signal == SIGHUP ? "HUP" : "INT");
-		else
-			snprintf(why, sizeof(why), "waiting failed: %s",
-			    strerror(errno));
-		begin(&l, "error", &p);
-		add_seconds(&l, "delay", delay);
-		add_seconds(&l, "after", elapsed_ms());
-		add_value(&l, "reason", why, 1);
-		add_rule(&l, &m);
-		log_line(LOG_ERR, &l);
-		if (res == W_SIGNAL) {
-			reply(&p, "421 4.3.2", "Service shutting down");
-			return 0;
-		}
-		reply_unavailable(&p, "421 4.3.0");
-		return EX_OSERR;
-	}
-	return EX_SOFTWARE;
+	return one_connection(&c, path, &p);
 }

@@ -25,7 +25,11 @@ static time_t
 cd_plant(const char *dir, const char *name, long offset)
 {
 	struct timespec ts[2];
-	time_t now = time(NULL);
+	time_t now;
+
+	/* The clock sendwrap dates its entries by, not time(NULL). */
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	now = ts[0].tv_sec;
 	char p[1024];
 	int fd;
 

@@ -5,11 +5,23 @@
  * inherited (from /proc/self/fd), so a test sees both that the MTA ran
  * and that nothing but 0, 1 and 2 leaked into it.  Each line it then
  * reads is echoed as "250 got LINE", until QUIT or end of input.  If
- * FAKEMTA_MARK names a file, a line "ran pid=N args=N fds=LIST" is
- * appended to it per run, for runs whose fd 1 is not the test's.
+ * FAKEMTA_MARK names a file, a line is appended to it per run, for runs
+ * whose fd 1 is not the test's:
+ *
+ *   ran pid=N args=N fds=LIST blocked=HEX ignored=HEX nonblock=0|1
+ *       nofile=N remote=ADDR:PORT listen=0|1
+ *
+ * blocked and ignored are the signal mask and the ignored signals as
+ * bit sets (bit N-1 for signal N), nonblock is O_NONBLOCK on fd 0,
+ * nofile the soft descriptor limit, remote REMOTE_ADDR:REMOTE_PORT
+ * ("-" when unset), listen whether any LISTEN_* variable was given: what
+ * the program inherited from sendwrap, as a launcher would give it.
  */
+#include <sys/resource.h>
+
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +69,32 @@ main(int argc, char **argv)
 	}
 	if (mark != NULL) {
 		int fd = open(mark, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		unsigned long long blocked = 0, ignored = 0;
+		const char *ra = getenv("REMOTE_ADDR"), *rp = getenv("REMOTE_PORT");
+		struct rlimit rl = { 0, 0 };
+		sigset_t mask;
+		int sig, fl = fcntl(0, F_GETFL);
 
+		sigprocmask(SIG_SETMASK, NULL, &mask);
+		for (sig = 1; sig < 64; sig++) {
+			struct sigaction sa;
+
+			if (sigismember(&mask, sig) == 1)
+				blocked |= 1ull << (sig - 1);
+			if (sigaction(sig, NULL, &sa) == 0 &&
+			    sa.sa_handler == SIG_IGN)
+				ignored |= 1ull << (sig - 1);
+		}
+		getrlimit(RLIMIT_NOFILE, &rl);
 		if (fd != -1) {
-			dprintf(fd, "ran pid=%ld args=%d fds=%s\n", (long)getpid(),
-			    argc - 1, fds);
+			dprintf(fd, "ran pid=%ld args=%d fds=%s blocked=%llx "
+			    "ignored=%llx nonblock=%d nofile=%lu remote=%s:%s "
+			    "listen=%d\n", (long)getpid(), argc - 1, fds,
+			    blocked, ignored, fl != -1 && (fl & O_NONBLOCK),
+			    (unsigned long)rl.rlim_cur, ra ? ra : "-",
+			    rp ? rp : "-", getenv("LISTEN_FDS") != NULL ||
+			    getenv("LISTEN_PID") != NULL ||
+			    getenv("LISTEN_FDNAMES") != NULL);
 			close(fd);
 		}
 	}

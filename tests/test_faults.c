@@ -11,6 +11,7 @@
  * Bounds on time are generous upper bounds or plain lower bounds, so a
  * slow machine does not fail a test.
  */
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -224,9 +225,10 @@ unreadable_in_child(const char *path)
 }
 
 /*
- * The list that might have allowlisted the peer cannot be read: the
- * problem is logged, the peer still waits (here 127.0.0.0/8's 0.4 s),
- * and its mail still goes through.
+ * A list that cannot be read might have carved a delayed subnet out of
+ * what another source allows (here all of 127.0.0.0/8): the allowlist
+ * is not trusted, so the peer waits the longest delay named (-d 0.4),
+ * the problem is logged, and its mail still goes through.
  */
 static void
 expect_list_refused_and_delay_applied(const char *list, const char *why)
@@ -236,7 +238,8 @@ expect_list_refused_and_delay_applied(const char *list, const char *why)
 	double t0 = h_now();
 
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
-	    ARGS("-s", "-A", "127.0.0.0/8 0.4", "-a", list, "--", mta)), 0);
+	    ARGS("-s", "-d", "0.4", "-A", "127.0.0.0/8", "-a", list, "--",
+	    mta)), 0);
 	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
 	assert_true(h_now() - t0 >= 0.4);
 	assert_true(strncmp(line, "220 fakemta fds=0,1,2 ", 22) == 0);
@@ -244,7 +247,7 @@ expect_list_refused_and_delay_applied(const char *list, const char *why)
 	snprintf(want, sizeof(want), "%s: %s", list, why);
 	assert_non_null(strstr(r.log, want));
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 port="));
-	assert_non_null(strstr(r.log, " delay=0.400 rule=-A:1\n"));
+	assert_non_null(strstr(r.log, " delay=0.400 allowlist=untrusted\n"));
 	assert_true(h_mta_ran());
 }
 
@@ -275,9 +278,10 @@ static void
 test_allowlist_that_is_a_device_or_fifo_does_not_hang(void **state)
 {
 	(void)state;
-	expect_list_refused_and_delay_applied("/dev/zero", "");
+	expect_list_refused_and_delay_applied("/dev/zero",
+	    "is not a regular file");
 	unlink(h_mark);
-	expect_list_refused_and_delay_applied(fifo, "");
+	expect_list_refused_and_delay_applied(fifo, "is not a regular file");
 }
 
 static void
@@ -376,7 +380,8 @@ test_without_a_syslog_socket_mail_still_flows(void **state)
 	/* Logging to syslog: no -s, fd 2 a pipe that must stay empty. */
 	t0 = h_now();
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
-	    ARGS("-v", "-A", "127.0.0.2 0.3", "-A", "junk", "--", mta)), 0);
+	    ARGS("-v", "-d", "0.3", "-A", "127.0.0.2 0.3", "-A", "junk", "--",
+	    mta)), 0);
 	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
 	assert_true(h_now() - t0 >= 0.3);
 	assert_true(strncmp(line, "220 fakemta fds=0,1,2 ", 22) == 0);
@@ -619,6 +624,40 @@ test_patient_peer_conversation_reaches_the_mta_intact(void **state)
 
 /* ---- signals while waiting ---- */
 
+/* What the launcher set up before starting sendwrap, for the tests. */
+static int launcher_blocks = 0, launcher_ignores = 0, launcher_alarm = 0;
+
+/*
+ * A launcher that leaves every signal at its default (the test runner
+ * may have been started with some ignored), then does what the test
+ * asks: block one, ignore some, or leave an alarm running.
+ */
+static void
+odd_launcher(void)
+{
+	sigset_t set;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	if (launcher_blocks)
+		sigaddset(&set, launcher_blocks);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	if (launcher_ignores) {
+		signal(launcher_ignores, SIG_IGN);
+		signal(SIGUSR1, SIG_IGN);
+	}
+	if (launcher_alarm)
+		alarm((unsigned)launcher_alarm);
+}
+
+/*
+ * A signal while the peer waits: the peer hears 421 4.3.2 and one line
+ * says which signal, whatever the launcher left behind; the program
+ * never runs.
+ */
 static void
 expect_signal_stops_the_wait(int sig, const char *name)
 {
@@ -626,24 +665,210 @@ expect_signal_stops_the_wait(int sig, const char *name)
 	char line[512], want[64];
 
 	unlink(h_mark);
+	h_child_setup = odd_launcher;
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
 	    ARGS("-s", "-A", "127.0.0.2 5", "--", mta)), 0);
 	usleep(300000);
 	kill(r.pid, sig);
 	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
+	if (strncmp(line, "421 4.3.2 ", 10) != 0)
+		print_error("SIG%s: got \"%s\"\n", name, line);
 	assert_true(strncmp(line, "421 4.3.2 ", 10) == 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
-	snprintf(want, sizeof(want), "reason=\"stopped by %s", name);
+	snprintf(want, sizeof(want), " signal=%s rule=-A:1\n", name);
 	assert_non_null(strstr(r.log, want));
+	assert_non_null(strstr(r.log, "shutdown ip=127.0.0.2 port="));
+	assert_int_equal(h_log_lines(&r), 1);
 	assert_false(h_mta_ran());
 }
 
+/* Every catchable signal whose default action ends the process. */
 static void
-test_sighup_and_sigint_while_waiting_give_421_and_no_exec(void **state)
+test_every_ending_signal_while_waiting_gives_421_and_one_line(void **state)
 {
+	static const struct {
+		int		 sig;
+		const char	*name;
+	} sigs[] = {
+		{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" },
+		{ SIGUSR1, "USR1" }, { SIGUSR2, "USR2" }, { SIGALRM, "ALRM" },
+		{ SIGTERM, "TERM" }, { SIGVTALRM, "VTALRM" },
+		{ SIGPROF, "PROF" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
+		{ SIGIO, "IO" }, { SIGPWR, "PWR" }, { SIGSTKFLT, "STKFLT" },
+	};
+	char rt[32];
+	size_t i;
+
 	(void)state;
-	expect_signal_stops_the_wait(SIGHUP, "SIGHUP");
-	expect_signal_stops_the_wait(SIGINT, "SIGINT");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		expect_signal_stops_the_wait(sigs[i].sig, sigs[i].name);
+	snprintf(rt, sizeof(rt), "RTMIN+%d", 3);
+	expect_signal_stops_the_wait(SIGRTMIN + 3, rt);
+}
+
+static unsigned long long
+bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+/* The blocked= or ignored= set in the program's record, as a number. */
+static unsigned long long
+record_set(const char *key)
+{
+	const char *p = strstr(mta_record(), key);
+
+	assert_non_null(p);
+	return strtoull(p + strlen(key), NULL, 16);
+}
+
+/*
+ * A launcher that blocks SIGTERM: the wait still hears it; and the
+ * program still starts with SIGTERM blocked, as the launcher wanted.
+ */
+static void
+test_a_launcher_that_blocks_sigterm_still_stops_the_wait(void **state)
+{
+	struct h_run r;
+	char line[512];
+
+	(void)state;
+	launcher_blocks = SIGTERM;
+	h_child_setup = odd_launcher;
+	expect_signal_stops_the_wait(SIGTERM, "TERM");
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-A", "127.0.0.2 0.2", "--", mta)), 0);
+	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
+	assert_int_equal(h_finish(&r, FINISH_MS), 0);
+	assert_int_equal(record_set("blocked="), bit(SIGTERM));
+	launcher_blocks = 0;
+}
+
+/*
+ * Signals the launcher ignored stay ignored: not events while waiting,
+ * and still ignored in the program, on every path to it.  SIGPIPE,
+ * which sendwrap ignores for itself, is the launcher's again.
+ */
+static void
+test_ignored_signals_stay_ignored_and_reach_the_program_unchanged(
+    void **state)
+{
+	const char *const *paths[] = {
+		ARGS("-s", "--", mta),				/* allow */
+		ARGS("-s", "-A", "127.0.0.2 0.5", "--", mta),	/* pass */
+		ARGS("-s", "-e", "log", "-A", "127.0.0.2 2", "--", mta),
+	};
+	struct h_run r;
+	char line[512];
+	size_t i;
+
+	(void)state;
+	launcher_ignores = SIGHUP;
+	h_child_setup = odd_launcher;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		unlink(h_mark);
+		assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1",
+		    H_STDERR_PIPE, paths[i]), 0);
+		if (i == 1) {
+			usleep(100000);
+			kill(r.pid, SIGHUP);	/* ignored: no event */
+			kill(r.pid, SIGUSR1);
+		}
+		if (i == 2)
+			assert_int_equal(write(r.client, "X\r\n", 3), 3);
+		assert_true(h_read_line(r.client, line, sizeof(line),
+		    SOON_MS) > 0);
+		assert_true(strncmp(line, "220 fakemta ", 12) == 0);
+		assert_int_equal(h_finish(&r, FINISH_MS), 0);
+		assert_int_equal(record_set("ignored="),
+		    bit(SIGHUP) | bit(SIGUSR1));
+		assert_int_equal(record_set("blocked="), 0);
+		assert_null(strstr(r.log, "shutdown"));
+	}
+	launcher_ignores = 0;
+}
+
+/* An alarm() the launcher left running ends the wait with a 421. */
+static void
+test_an_inherited_alarm_during_the_wait_gives_421(void **state)
+{
+	struct h_run r;
+	char line[512];
+	double t0 = h_now();
+
+	(void)state;
+	launcher_alarm = 1;
+	h_child_setup = odd_launcher;
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-A", "127.0.0.2 4", "--", mta)), 0);
+	assert_true(h_read_line(r.client, line, sizeof(line), 4000) > 0);
+	assert_true(h_now() - t0 < 3.0);
+	assert_true(strncmp(line, "421 4.3.2 ", 10) == 0);
+	assert_int_equal(h_finish(&r, FINISH_MS), 0);
+	assert_non_null(strstr(r.log, " signal=ALRM rule=-A:1\n"));
+	assert_int_equal(h_log_lines(&r), 1);
+	assert_false(h_mta_ran());
+	launcher_alarm = 0;
+}
+
+/* Whether pid has path open: it has got that far. */
+static int
+has_open(pid_t pid, const char *path)
+{
+	char dir[64], link[128], target[512];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	for (fd = 0; fd < 64; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%d", dir, fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * SIGTERM before there is any wait, while a long allowlist is read: the
+ * peer, allowlisted, still hears 421 rather than a silent close.
+ */
+static void
+test_sigterm_during_the_allowlist_scan_gives_421(void **state)
+{
+	enum { LINES = 3000000 };
+	char path[256], line[512];
+	struct h_run r;
+	double t0;
+	FILE *f;
+	long i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/big.allow", tmpdir);
+	assert_non_null(f = fopen(path, "we"));
+	for (i = 0; i < LINES; i++)
+		fprintf(f, "10.%ld.%ld.%ld/32 1\n", i >> 16, (i >> 8) & 255,
+		    i & 255);
+	fputs("127.0.0.2\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-a", path, "--", mta)), 0);
+	t0 = h_now();
+	while (!has_open(r.pid, path) && h_now() - t0 < 5.0)
+		usleep(1000);
+	kill(r.pid, SIGTERM);
+	assert_true(h_read_line(r.client, line, sizeof(line), 30000) > 0);
+	unlink(path);
+	assert_true(strncmp(line, "421 4.3.2 ", 10) == 0);
+	assert_int_equal(h_finish(&r, 30000), 0);
+	assert_non_null(strstr(r.log, "shutdown ip=127.0.0.2 "));
+	assert_non_null(strstr(r.log, " signal=TERM rule="));
+	assert_null(strstr(r.log, "allow ip="));
+	assert_false(h_mta_ran());
 }
 
 static void
@@ -732,6 +957,8 @@ test_inetd_mode_puts_only_reply_lines_on_the_wire_whatever_goes_wrong(
 	(void)state;
 	many[n++] = "-s";
 	many[n++] = "-v";
+	many[n++] = "-d";
+	many[n++] = "0.2";
 	for (i = 0; i < 12; i++) {
 		snprintf(bad[i], sizeof(bad[i]), "junk%zu", i);
 		many[n++] = "-A";
@@ -744,15 +971,16 @@ test_inetd_mode_puts_only_reply_lines_on_the_wire_whatever_goes_wrong(
 	many[n] = NULL;
 	{
 		const struct wire_case cases[] = {
-		    { "unreadable list, -v", ARGS("-s", "-v", "-a", tmpdir,
-		      "-a", "/nonexistent", "-A", "127.0.0.2 0.2", "--", mta),
+		    { "unreadable list, -v", ARGS("-s", "-v", "-d", "0.2",
+		      "-a", tmpdir, "-a", "/nonexistent", "-A", "127.0.0.2 0.2",
+		      "--", mta),
 		      NULL, 0, 0, "220 fakemta" },
 		    { "many bad entries", many, NULL, 0, 0, "220 fakemta" },
 		    { "missing program", ARGS("-s", "-v", "--",
 		      "/nonexistent/mta"), NULL, 0, 0, "421 4.3.0 " },
 		    { "program not executable", ARGS("-s", "--", noexec),
 		      NULL, 0, 0, "421 4.3.0 " },
-		    { "exec fails after the wait", ARGS("-s", "-v", "-A",
+		    { "not a program", ARGS("-s", "-v", "-A",
 		      "127.0.0.2 0.2", "--", garbage), NULL, 0, 0,
 		      "421 4.3.0 " },
 		    { "bad action", ARGS("-s", "-e", "bounce", "--", mta),
@@ -794,7 +1022,7 @@ expect_local(int in, int out, const char *kind)
 	snprintf(want, sizeof(want), "local stdin=%s\n", kind);
 	assert_non_null(strstr(r.log, want));
 	assert_int_equal(h_log_lines(&r), 1);
-	assert_non_null(strstr(mta_record(), " fds=0,1,2\n"));
+	assert_non_null(strstr(mta_record(), " fds=0,1,2 blocked="));
 }
 
 static void
@@ -841,29 +1069,70 @@ test_unix_socket_stdin_runs_the_program_at_once(void **state)
 	assert_non_null(strstr(r.log, "local stdin=unix\n"));
 }
 
+/*
+ * A datagram socket on fd 0 is a launcher mistake (an inetd "dgram"
+ * line): exit 64 with one line, and the datagram that started us taken
+ * off the socket, or the launcher would start us again at once.
+ */
 static void
-test_listening_socket_stdin_is_refused_without_running_the_program(
-    void **state)
+test_datagram_socket_stdin_is_refused_and_its_datagram_taken(void **state)
 {
 	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
 	struct h_run r;
-	int ls;
+	int u, c, queued = -1;
 
 	(void)state;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(ls != -1);
-	assert_int_equal(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(ls, 1), 0);
-	assert_int_equal(h_spawn(&r, ls, ls, H_STDERR_PIPE,
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(u != -1 && c != -1);
+	assert_int_equal(bind(u, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(u, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(sendto(c, "x", 1, 0, (struct sockaddr *)&sin,
+	    sizeof(sin)), 1);
+	usleep(50000);
+	assert_int_equal(h_spawn(&r, u, u, H_STDERR_PIPE,
 	    ARGS("-s", "--", mta)), 0);
-	close(ls);
 	assert_int_equal(h_finish(&r, FINISH_MS), EX_USAGE << 8);
-	assert_non_null(strstr(r.log, "error reason=\"stdin is a listening "
+	assert_non_null(strstr(r.log, "error reason=\"stdin is not a stream "
 	    "socket"));
+	assert_null(strstr(r.log, "hangup"));
+	assert_int_equal(h_log_lines(&r), 1);
+	assert_int_equal(ioctl(u, FIONREAD, &queued), 0);
+	assert_int_equal(queued, 0);
 	assert_false(h_mta_ran());
+	close(u);
+	close(c);
+}
+
+/* An urgent (out-of-band) byte is talk before the greeting too. */
+static void
+test_an_urgent_byte_during_the_wait_is_an_early_talker(void **state)
+{
+	char cache[256], entry[300];
+	struct h_run r;
+	char line[512];
+
+	(void)state;
+	snprintf(cache, sizeof(cache), "%s/cache", tmpdir);
+	assert_int_equal(mkdir(cache, 0700), 0);
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-c", cache, "-e", "reject", "-A", "127.0.0.2 1.5",
+	    "--", mta)), 0);
+	usleep(200000);
+	assert_int_equal(send(r.client, "!", 1, MSG_OOB), 1);
+	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
+	assert_true(strncmp(line, "554 5.5.0 ", 10) == 0);
+	assert_int_equal(h_finish(&r, FINISH_MS), 0);
+	assert_non_null(strstr(r.log, "early ip=127.0.0.2 "));
+	assert_non_null(strstr(r.log, " urgent=1 "));
+	assert_false(h_mta_ran());
+	snprintf(entry, sizeof(entry), "%s/127.0.0.2", cache);
+	assert_int_equal(access(entry, F_OK), -1);	/* not cached */
+	rmdir(cache);
 }
 
 /* ---- hostile command lines ---- */
@@ -907,17 +1176,17 @@ test_very_long_arguments_are_refused_or_used_safely(void **state)
 	char line[512];
 
 	(void)state;
-	/* An entry and a file name too long: reported, the rest applies. */
+	/* An entry and a file name too long: reported, nobody trusted. */
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
-	    ARGS("-s", "-A", entry, "-a", path, "-A", "127.0.0.2 0.2", "--",
-	    mta)), 0);
+	    ARGS("-s", "-d", "0.2", "-A", entry, "-a", path, "-A",
+	    "127.0.0.2 0.2", "--", mta)), 0);
 	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
 	assert_true(strncmp(line, "220 fakemta fds=0,1,2 ", 22) == 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	expect_bounded_log(&r);
 	assert_non_null(strstr(r.log, "-A:1: line is longer than 1023 bytes"));
 	assert_non_null(strstr(r.log, ": /pppppppp"));	/* cut short */
-	assert_non_null(strstr(r.log, " delay=0.200 rule=-A:2\n"));
+	assert_non_null(strstr(r.log, " delay=0.200 allowlist=untrusted\n"));
 	assert_true(h_mta_ran());
 	unlink(h_mark);
 
@@ -1055,7 +1324,8 @@ test_only_fds_0_1_2_reach_the_program_whatever_the_launcher_leaks(
 	const char *const *shapes[] = {
 		/* allowed; passed after the wait, to syslog; early, -e log */
 		ARGS("-s", "--", mta),
-		ARGS("-a", tmpdir, "-A", "127.0.0.2 0.2", "--", mta),
+		ARGS("-d", "0.2", "-a", tmpdir, "-A", "127.0.0.2 0.2", "--",
+		    mta),
 		ARGS("-s", "-e", "log", "-A", "127.0.0.2 2", "--", mta),
 	};
 	struct h_run r;
@@ -1152,13 +1422,18 @@ main(void)
 		T(test_one_megabyte_at_once_is_turned_away_in_bounded_time),
 		T(test_peer_that_never_stops_sending_is_turned_away_in_bounded_time),
 		T(test_patient_peer_conversation_reaches_the_mta_intact),
-		T(test_sighup_and_sigint_while_waiting_give_421_and_no_exec),
+		T(test_every_ending_signal_while_waiting_gives_421_and_one_line),
+		T(test_a_launcher_that_blocks_sigterm_still_stops_the_wait),
+		T(test_ignored_signals_stay_ignored_and_reach_the_program_unchanged),
+		T(test_an_inherited_alarm_during_the_wait_gives_421),
+		T(test_sigterm_during_the_allowlist_scan_gives_421),
 		T(test_sigstop_and_sigcont_neither_shorten_nor_lengthen_the_wait),
 		T(test_inetd_mode_puts_only_reply_lines_on_the_wire_whatever_goes_wrong),
 		T(test_closed_stdin_runs_the_program_at_once_on_dev_null),
 		T(test_pipe_stdin_runs_the_program_at_once),
 		T(test_unix_socket_stdin_runs_the_program_at_once),
-		T(test_listening_socket_stdin_is_refused_without_running_the_program),
+		T(test_datagram_socket_stdin_is_refused_and_its_datagram_taken),
+		T(test_an_urgent_byte_during_the_wait_is_an_early_talker),
 		T(test_very_long_arguments_are_refused_or_used_safely),
 		T(test_thousands_of_A_entries_all_count_and_the_last_decides),
 		T(test_bad_delay_numbers_are_refused_with_421),

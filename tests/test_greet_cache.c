@@ -71,10 +71,14 @@ entry_age(const char *name)
 	struct stat st;
 	char p[512];
 
+	struct timespec now;
+
 	entry_path(name, p, sizeof(p));
 	if (lstat(p, &st) == -1)
 		return -1;
-	return (long)(time(NULL) - st.st_mtime);
+	/* The clock sendwrap dates entries by: never behind them. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (long)(now.tv_sec - st.st_mtime);
 }
 
 /*
@@ -473,7 +477,9 @@ test_entries_are_named_by_the_address_text(void **state)
 	    ARGS("-s", "-c", cache, "-A", "::1 0.2", "--", mta)), 0);
 	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
-	assert_true(entry_age("::1") >= 0);
+	/* IPv6: the pass counts for the peer's /64. */
+	assert_true(entry_age("::_64") >= 0);
+	assert_non_null(strstr(r.log, " key=::/64 "));
 
 	/* A dual-stack listener sees ::ffff:127.0.0.2; the entry is IPv4. */
 	assert_int_equal(h_start(&r, "127.0.0.2", "::", H_STDERR_PIPE,
@@ -482,6 +488,41 @@ test_entries_are_named_by_the_address_text(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), 0);
 	assert_true(entry_age("127.0.0.2") >= 0);
 	assert_int_equal(cd_count(cache), 2);
+}
+
+/*
+ * The program went away during the wait, so the exec fails after the
+ * pass line: the peer hears 421, and the pass just recorded is taken
+ * back, since it did not reach the program.
+ */
+static void
+test_a_pass_whose_exec_fails_is_taken_back(void **state)
+{
+	char prog[256], line[600], buf[65536];
+	struct h_run r;
+	ssize_t n;
+	int in, out;
+
+	(void)state;
+	snprintf(prog, sizeof(prog), "%s/vanishing-mta", tmpdir);
+	assert_true((in = open(mta, O_RDONLY | O_CLOEXEC)) != -1);
+	assert_true((out = open(prog, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0755)) != -1);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-c", cache, "-A", "127.0.0.2 0.6", "--", prog)), 0);
+	usleep(200000);
+	assert_int_equal(unlink(prog), 0);
+	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
+	assert_true(strncmp(line, "421 4.3.0 ", 10) == 0);
+	assert_int_equal(h_finish(&r, FINISH_MS), EX_OSERR << 8);
+	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
+	assert_non_null(strstr(r.log, "error ip=127.0.0.2 "));
+	assert_int_equal(entry_age("127.0.0.2"), -1);
+	assert_int_equal(cd_count(cache), 0);
 }
 
 static void
@@ -723,7 +764,8 @@ test_query_and_check_see_the_cache(void **state)
 	assert_non_null(strstr(out, "cached ip=192.0.2.1 delay=0.000 age=10"));
 	assert_int_equal(run_cmd(ARGS("-q", "192.0.2.1", "-A", "10.0.0.0/8",
 	    "-c", cache, "-C", "60", "--", mta), out, sizeof(out)), 0);
-	assert_string_equal(out, "delay ip=192.0.2.1 delay=35.000\n");
+	assert_string_equal(out, "delay ip=192.0.2.1 delay=35.000 "
+	    "key=192.0.2.1\n");
 	assert_int_equal(run_cmd(ARGS("-t", "-A", "10.0.0.0/8", "-c", cache,
 	    "--", mta), out, sizeof(out)), 0);
 	assert_int_equal(chmod(cache, 0777), 0);
@@ -757,6 +799,7 @@ main(void)
 		T(test_an_early_talker_loses_its_entry),
 		T(test_a_peer_that_leaves_or_is_allowlisted_is_not_written),
 		T(test_entries_are_named_by_the_address_text),
+		T(test_a_pass_whose_exec_fails_is_taken_back),
 		T(test_a_missing_cache_means_the_full_delay_and_mail_still_flows),
 		T(test_a_loose_cache_is_not_trusted),
 		T(test_a_read_only_cache_means_the_full_delay_and_mail_still_flows),

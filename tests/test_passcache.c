@@ -262,9 +262,9 @@ test_a_pass_creates_a_0600_file_named_by_inet_ntop(void **state)
 	addr("::ffff:198.51.100.7", m);
 	old = umask(0);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_pass(&pc, a), 0);
-	assert_int_equal(pc_pass(&pc, b), 0);
-	assert_int_equal(pc_pass(&pc, m), 0);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
+	assert_int_equal(pc_pass(&pc, b, pc_now()), 0);
+	assert_int_equal(pc_pass(&pc, m, pc_now()), 0);
 	umask(old);
 	pc_close(&pc);
 	path_of("192.0.2.1", p, sizeof(p));
@@ -272,7 +272,7 @@ test_a_pass_creates_a_0600_file_named_by_inet_ntop(void **state)
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, 0);
-	assert_true(exists("2001:db8::1"));
+	assert_true(exists("2001:db8::_64"));	/* IPv6: its /64 */
 	assert_true(exists("198.51.100.7"));	/* mapped: IPv4 form */
 	assert_int_equal(cd_count(dir), 3);
 }
@@ -282,15 +282,15 @@ test_lookup_hits_within_the_ttl_and_misses_after(void **state)
 {
 	unsigned char a[16];
 	unsigned long age = 99;
-	time_t now = time(NULL);
+	time_t now = pc_now();
 	struct pc pc;
 
 	(void)state;
 	addr("192.0.2.1", a);
 	assert_int_equal(pc_open(&pc, dir, 3600), 0);
 	assert_int_equal(pc_lookup(&pc, a, now, &age), 0);	/* none yet */
-	assert_int_equal(pc_pass(&pc, a), 0);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), 1);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 1);
 	assert_true(age <= 1);
 
 	now = plant("192.0.2.1", -3599);
@@ -300,7 +300,7 @@ test_lookup_hits_within_the_ttl_and_misses_after(void **state)
 	assert_int_equal(pc_lookup(&pc, a, now, &age), 0);
 	assert_int_equal(age, 3600);
 	plant("192.0.2.1", -2 * DAY);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), 0);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 0);
 	pc_close(&pc);
 }
 
@@ -316,11 +316,11 @@ test_a_pass_refreshes_an_old_entry(void **state)
 	addr("192.0.2.1", a);
 	plant("192.0.2.1", -2 * DAY);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), 0);
-	assert_int_equal(pc_pass(&pc, a), 0);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 0);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
 	path_of("192.0.2.1", p, sizeof(p));
-	assert_true(time(NULL) - mtime_of(p) <= 1);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), 1);
+	assert_true(pc_now() - mtime_of(p) <= 1);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 1);
 	pc_close(&pc);
 }
 
@@ -334,11 +334,14 @@ test_an_entry_dated_in_the_future_is_a_problem_not_a_hit(void **state)
 	(void)state;
 	addr("192.0.2.1", a);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_lookup(&pc, a, plant("192.0.2.1", 1), &age), -1);
+	assert_int_equal(pc_lookup(&pc, a, plant("192.0.2.1", 3), &age), -1);
 	assert_non_null(strstr(pc.msg, "/192.0.2.1: last pass is in the "
 	    "future; ignored"));
+	/* One tick ahead is a clock's grain, not a forgery. */
+	assert_int_equal(pc_lookup(&pc, a, plant("192.0.2.1", 1), &age), 1);
+	assert_int_equal(age, 0);
 	plant("192.0.2.1", 3600);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), -1);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), -1);
 	assert_non_null(strstr(pc.msg, "/192.0.2.1: last pass is in the "
 	    "future; ignored"));
 	pc_close(&pc);
@@ -362,17 +365,17 @@ test_a_planted_symlink_is_never_followed(void **state)
 	before = mtime_of(target);
 
 	assert_int_equal(pc_open(&pc, dir, 3 * DAY), 0);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), -1);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), -1);
 	assert_non_null(strstr(pc.msg, "/192.0.2.1: is not a regular file; "
 	    "ignored"));
-	assert_int_equal(pc_pass(&pc, a), -1);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), -1);
 	assert_non_null(strstr(pc.msg, "/192.0.2.1: is not a regular file; "
 	    "left alone"));
 	assert_int_equal(mtime_of(target), before);
 
 	/* A dangling one must not be created through, either. */
 	assert_int_equal(unlink(target), 0);
-	assert_int_equal(pc_pass(&pc, a), -1);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), -1);
 	assert_false(exists("target"));
 
 	/* An early talker's removal takes the link, not its target. */
@@ -399,10 +402,10 @@ test_a_fifo_or_directory_under_the_name_is_left_alone(void **state)
 	path_of("192.0.2.2", p, sizeof(p));
 	assert_int_equal(mkdir(p, 0700), 0);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), -1);
-	assert_int_equal(pc_pass(&pc, a), -1);		/* and does not hang */
-	assert_int_equal(pc_lookup(&pc, b, time(NULL), &age), -1);
-	assert_int_equal(pc_pass(&pc, b), -1);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), -1);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), -1);		/* and does not hang */
+	assert_int_equal(pc_lookup(&pc, b, pc_now(), &age), -1);
+	assert_int_equal(pc_pass(&pc, b, pc_now()), -1);
 	assert_int_equal(pc_forget(&pc, b), -1);
 	assert_non_null(strstr(pc.msg, "/192.0.2.2: cannot remove: "));
 	pc_close(&pc);
@@ -418,10 +421,10 @@ test_forget_removes_the_entry_and_a_missing_one_is_fine(void **state)
 	(void)state;
 	addr("192.0.2.1", a);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_pass(&pc, a), 0);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
 	assert_int_equal(pc_forget(&pc, a), 0);
 	assert_false(exists("192.0.2.1"));
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), 0);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 0);
 	assert_int_equal(pc_forget(&pc, a), 0);
 	pc_close(&pc);
 }
@@ -436,12 +439,12 @@ test_calls_on_a_closed_cache_fail_with_a_message(void **state)
 
 	(void)state;
 	addr("192.0.2.1", a);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), -1);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), -1);
 	assert_string_equal(pc.msg, "somewhere: not open");
-	assert_int_equal(pc_pass(&pc, a), -1);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), -1);
 	assert_int_equal(pc_forget(&pc, a), -1);
 	pc.msg[0] = '\0';
-	assert_int_equal(pc_prune(&pc, time(NULL), &n, NULL, NULL), -1);
+	assert_int_equal(pc_prune(&pc, pc_now(), &n, NULL, NULL), -1);
 	assert_string_equal(pc.msg, "somewhere: not open");
 }
 
@@ -476,11 +479,11 @@ test_processes_passing_at_once_need_no_lock(void **state)
 
 				if (pc_open(&k, dir, DAY) == -1)
 					_exit(1);
-				if (pc_lookup(&k, a, time(NULL), &ag) == -1)
+				if (pc_lookup(&k, a, pc_now(), &ag) == -1)
 					bad++;
 				/* One in four is an early talker. */
 				if ((i == 0 && r % 4 == 0 ? pc_forget(&k, a) :
-				    pc_pass(&k, a)) == -1)
+				    pc_pass(&k, a, pc_now())) == -1)
 					bad++;
 				pc_close(&k);
 			}
@@ -494,7 +497,7 @@ test_processes_passing_at_once_need_no_lock(void **state)
 	}
 	assert_true(cd_count(dir) <= 1);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_pass(&pc, a), 0);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
 	pc_close(&pc);
 	assert_int_equal(cd_count(dir), 1);
 	path_of("192.0.2.1", p, sizeof(p));
@@ -502,7 +505,119 @@ test_processes_passing_at_once_need_no_lock(void **state)
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_lookup(&pc, a, time(NULL), &age), 1);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 1);
+	pc_close(&pc);
+}
+
+/* A pass just written never reads back as one from the future. */
+static void
+test_a_fresh_pass_is_never_in_the_future(void **state)
+{
+	unsigned char a[16];
+	unsigned long age;
+	struct pc pc;
+	int i, bad = 0;
+
+	(void)state;
+	addr("192.0.2.1", a);
+	assert_int_equal(pc_open(&pc, dir, DAY), 0);
+	for (i = 0; i < 20000; i++) {
+		assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
+		if (pc_lookup(&pc, a, pc_now(), &age) != 1)
+			bad++;
+	}
+	pc_close(&pc);
+	assert_int_equal(bad, 0);
+}
+
+/* One IPv6 /64 is one entry, however many addresses it uses. */
+static void
+test_ipv6_passes_count_for_their_64(void **state)
+{
+	unsigned char a[16], b[16], other[16];
+	unsigned long age;
+	char key[PC_KEY_MAX], text[64];
+	struct pc pc;
+	int i;
+
+	(void)state;
+	addr("2001:db8:1:2::1", a);
+	addr("2001:db8:1:2:ffff::9", b);
+	addr("2001:db8:1:3::1", other);
+	pc_key(a, key);
+	assert_string_equal(key, "2001:db8:1:2::/64");
+	addr("192.0.2.77", other);
+	pc_key(other, key);
+	assert_string_equal(key, "192.0.2.77");
+	addr("2001:db8:1:3::1", other);
+	assert_int_equal(pc_open(&pc, dir, DAY), 0);
+	assert_int_equal(pc_pass(&pc, a, pc_now()), 0);
+	assert_int_equal(pc_lookup(&pc, b, pc_now(), &age), 1);
+	assert_int_equal(pc_lookup(&pc, other, pc_now(), &age), 0);
+	for (i = 0; i < 1000; i++) {
+		unsigned char x[16];
+
+		snprintf(text, sizeof(text), "2001:db8:1:2:%x::%x", i, i + 1);
+		addr(text, x);
+		assert_int_equal(pc_pass(&pc, x, pc_now()), 0);
+	}
+	assert_int_equal(cd_count(dir), 1);
+	assert_true(exists("2001:db8:1:2::_64"));
+	/* An early talker anywhere in it costs the whole /64 its pass. */
+	assert_int_equal(pc_forget(&pc, b), 0);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 0);
+	pc_close(&pc);
+}
+
+/* Entries 1.0 wrote for one IPv6 address count until they expire. */
+static void
+test_old_per_address_entries_still_count_and_are_pruned(void **state)
+{
+	unsigned char a[16];
+	unsigned long age;
+	struct pc_counts n;
+	struct pc pc;
+
+	(void)state;
+	addr("2001:db8::5", a);
+	plant("2001:db8::5", -60);
+	plant("2001:db8::6", -2 * DAY);
+	plant("2001:db8:9::_64", -2 * DAY);
+	plant("2001:db8:9::1_64", -2 * DAY);	/* host bits: not ours */
+	assert_int_equal(pc_open(&pc, dir, DAY), 0);
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 1);
+	assert_int_equal(pc_prune(&pc, pc_now(), &n, NULL, NULL), 0);
+	assert_int_equal(n.entries, 3);
+	assert_int_equal(n.removed, 2);
+	assert_true(exists("2001:db8::5"));
+	assert_false(exists("2001:db8::6"));
+	assert_false(exists("2001:db8:9::_64"));
+	assert_true(exists("2001:db8:9::1_64"));
+	/* Forgetting takes the old entry too. */
+	assert_int_equal(pc_forget(&pc, a), 0);
+	assert_false(exists("2001:db8::5"));
+	assert_int_equal(pc_lookup(&pc, a, pc_now(), &age), 0);
+	pc_close(&pc);
+}
+
+/*
+ * A directory of another user's, even one we may write as root, would
+ * let that user plant a pass for any address.
+ */
+static void
+test_open_refuses_a_directory_owned_by_another_user(void **state)
+{
+	struct pc pc;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();		/* only root can give it away */
+	assert_int_equal(chown(dir, NOBODY, NOBODY), 0);
+	assert_int_equal(pc_open(&pc, dir, DAY), -1);
+	assert_non_null(strstr(pc.msg, "is owned by uid 65534, not by root "
+	    "or this user (uid 0)"));
+	assert_int_equal(chown(dir, 0, 0), 0);
+	assert_int_equal(pc_open(&pc, dir, DAY), 0);
 	pc_close(&pc);
 }
 
@@ -540,7 +655,7 @@ test_prune_removes_expired_and_future_entries_only(void **state)
 	plant("::ffff:192.0.2.4", -2 * DAY);	/* nor this */
 	plant("notes.txt", -2 * DAY);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_prune(&pc, time(NULL), &n, collect, &got), 0);
+	assert_int_equal(pc_prune(&pc, pc_now(), &n, collect, &got), 0);
 	pc_close(&pc);
 	assert_int_equal(got.n, 0);
 	assert_int_equal(n.entries, 5);
@@ -567,7 +682,7 @@ test_prune_follows_the_ttl_it_is_given(void **state)
 	plant("192.0.2.1", -120);
 	plant("192.0.2.2", -30);
 	assert_int_equal(pc_open(&pc, dir, 60), 0);
-	assert_int_equal(pc_prune(&pc, time(NULL), &n, collect, &got), 0);
+	assert_int_equal(pc_prune(&pc, pc_now(), &n, collect, &got), 0);
 	pc_close(&pc);
 	assert_int_equal(n.removed, 1);
 	assert_false(exists("192.0.2.1"));
@@ -587,7 +702,7 @@ test_prune_reports_what_it_leaves_and_fails(void **state)
 	path_of("192.0.2.9", p, sizeof(p));
 	assert_int_equal(symlink("/etc/passwd", p), 0);
 	assert_int_equal(pc_open(&pc, dir, DAY), 0);
-	assert_int_equal(pc_prune(&pc, time(NULL), &n, collect, &got), -1);
+	assert_int_equal(pc_prune(&pc, pc_now(), &n, collect, &got), -1);
 	pc_close(&pc);
 	assert_int_equal(got.n, 1);
 	assert_non_null(strstr(got.text, "/192.0.2.9: is not a regular file; "
@@ -605,7 +720,7 @@ test_prune_of_a_closed_cache_reports_it(void **state)
 	struct pc_counts n;
 
 	(void)state;
-	assert_int_equal(pc_prune(&pc, time(NULL), &n, collect, &got), -1);
+	assert_int_equal(pc_prune(&pc, pc_now(), &n, collect, &got), -1);
 	assert_string_equal(got.text, "gone: not open\n");
 }
 
@@ -629,6 +744,10 @@ main(void)
 		T(test_forget_removes_the_entry_and_a_missing_one_is_fine),
 		T(test_calls_on_a_closed_cache_fail_with_a_message),
 		T(test_processes_passing_at_once_need_no_lock),
+		T(test_a_fresh_pass_is_never_in_the_future),
+		T(test_ipv6_passes_count_for_their_64),
+		T(test_old_per_address_entries_still_count_and_are_pruned),
+		T(test_open_refuses_a_directory_owned_by_another_user),
 		T(test_prune_removes_expired_and_future_entries_only),
 		T(test_prune_follows_the_ttl_it_is_given),
 		T(test_prune_reports_what_it_leaves_and_fails),

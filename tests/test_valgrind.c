@@ -98,8 +98,8 @@ static void
 test_silent_peer_with_a_bad_list(void **state)
 {
 	(void)state;
-	run_shape(ARGS("-s", "-v", "-a", badlist, "-a", tmpdir, "-A",
-	    "127.0.0.2 0.3", "--", mta), H_STDERR_PIPE, NULL, 0,
+	run_shape(ARGS("-s", "-v", "-d", "0.3", "-a", badlist, "-a", tmpdir,
+	    "-A", "127.0.0.2 0.3", "--", mta), H_STDERR_PIPE, NULL, 0,
 	    "220 fakemta", 0);
 }
 
@@ -152,7 +152,7 @@ test_missing_program(void **state)
 }
 
 static void
-test_exec_fails_after_the_wait(void **state)
+test_program_that_cannot_be_executed(void **state)
 {
 	(void)state;
 	run_shape(ARGS("-s", "-A", "127.0.0.2 0.2", "--", garbage),
@@ -286,7 +286,7 @@ main(void)
 		T(test_peer_hangs_up),
 		T(test_bad_options),
 		T(test_missing_program),
-		T(test_exec_fails_after_the_wait),
+		T(test_program_that_cannot_be_executed),
 		T(test_check_and_query_and_help),
 		T(test_local_stdin),
 #undef T

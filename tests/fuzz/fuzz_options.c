@@ -105,7 +105,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char *argv[FUZZ_ARGS + 2];
-	char *copy, *p, *end, errline[ERROR_MAX];
+	char *copy, *p, *end, errline[LOG_LINE_MAX];
 	struct config c;
 	struct line l = { "", 0 };
 	unsigned long nsrc = 0;
@@ -130,10 +130,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 
 	r = parse_options(argc, argv, &c);
-	check(strnlen(c.error, sizeof(c.error)) < sizeof(c.error),
-	    "errors are terminated");
-	check((r == 0) == (c.error[0] == '\0'), "0 exactly when no error");
-	check_printable(c.error, 1, "errors are printable");
+	check((r == 0) == (c.nerrors == 0 && !c.no_memory),
+	    "0 exactly when no error");
+	for (i = 0; (unsigned)i < c.nerrors && i < OPT_ERRORS_MAX; i++) {
+		check(strnlen(c.error[i], sizeof(c.error[i])) <
+		    sizeof(c.error[i]) && c.error[i][0] != '\0',
+		    "each error is terminated and says something");
+		check_printable(c.error[i], 0, "errors are printable");
+	}
+	check(c.sessions >= 1 && c.per_address <= 1000000 &&
+	    c.hold_ms <= AL_DELAY_MAX_MS, "listener limits in range");
 	check(c.delay_ms <= AL_DELAY_MAX_MS, "delay in range");
 	check((unsigned)c.action < 4, "action in range");
 	check(c.nsrc >= 1 && c.nsrc <= (size_t)argc, "sources counted");
@@ -151,13 +157,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(c.prog >= argv + 1 && c.prog < argv + argc,
 		    "the program comes from the command line");
 
-	config_error_line(&c, errline, sizeof(errline));
+	config_errors_joined(&c, errline, sizeof(errline));
 	check(strchr(errline, '\n') == NULL, "error log line is one line");
 	check_printable(errline, 0, "error log line is printable");
 
 	/* Whatever an argument holds, a log field stays one printable field. */
 	for (i = 1; i < argc; i++)
-		add_value(&l, "v", argv[i], i & 1);
+		line_value(&l, "v", argv[i], i & 1);
 	check(l.len < sizeof(l.buf) && strlen(l.buf) == l.len,
 	    "log line is bounded");
 	check_printable(l.buf, 0, "log line is printable");
