@@ -8,24 +8,42 @@
 # (AWK unset), gawk, gawk --posix, mawk, busybox awk and original-awk;
 # each line names its awk, and the output of the sample must be the same
 # byte for byte under all of them.  An awk that is not installed is
-# reported as skipped.
+# reported as skipped.  The same goes for the shell that runs the script
+# (/bin/sh is dash on Debian, bash or busybox sh elsewhere), with fewer
+# cases: the shell only reads the options and the file names.
 #
 # tests/stats-sample.log mixes every prefix the script accepts (syslog,
 # journalctl short-precise and short-iso, RFC 5424, sendwrap -s, -o
 # verbose, none) with lines that are not outcomes (allowlist and cache
-# problems, debug lines, other programs).  Its figures were worked out by
-# hand:
-#   outcomes: allow 3, cached 2, pass 6, early 10, hangup 3, local 1,
-#   error 1 = 26 connections; waited (a delay= above 0) 6 + 10 + 2 = 18.
+# problems, debug lines, listener notices, other programs, one of them
+# with an "error reason=" of its own).  Its figures were worked out by
+# hand, 63 lines:
+#   outcomes: allow 3, cached 3, pass 9, early 10, hangup 4, local 1,
+#   error 13, limit 3, busy 1, forkfail 2, shutdown 1 = 50 connections;
+#   waited (pass, early, hangup, busy, shutdown with a delay= above 0):
+#   9 + 10 + 3 + 1 + 1 = 24, early talkers 10/24 = 41.7%.
 #   after= of the early talkers, sorted: 0.050 0.200 0.900 1.500 3.000
 #   4.999 7.250 12.000 30.000 34.900.
-# One early line quotes a fake ' after=99.000 action=reject' in data=,
-# which must not count.
+#   hangup: eof 1, reset 2, gone 1; limit: address 2, total 1; pass
+#   held 2 (2.500 and 0.250); allowlist=untrusted 3 (pass, hangup,
+#   cached); forkfail: 2 of one reason.
+#   error reasons, in the order first seen: exec 3, getsockname 1,
+#   cannot open 4, none 1, cannot run 2, out of memory 1, SIGHUP 1;
+#   shown most frequent first, ties in the order first seen, five rows,
+#   then "other" for the last 2.
+# Hostile quotes: one early line has a fake ' after=99.000
+# action=reject reason=total allowlist=untrusted held=99' in data=, an
+# error line a fake ' reason=' in its quoted rule=, another a reason
+# with quotes, " reason=" and printf conversions in it; none may count
+# or be taken as a format.
 #
 # Usage: tests/test-stats.sh [script [sample]]
 # Ends with "N passed, N failed, N skipped"; exits 1 when any failed.
 
 cd "$(dirname "$0")/.." || exit 1
+# grep, sed and tr on bytes; the script sets its own locale for awk.
+LC_ALL=C
+export LC_ALL
 script=${1:-examples/sendwrap-stats}
 case $script in /*) ;; *) script=$PWD/$script ;; esac
 sample=${2:-tests/stats-sample.log}
@@ -88,17 +106,41 @@ log() {
 
 check_sample() {
 	run 0 "sample" "$sample"
-	has "connections" '^connections: 26 \(32 lines read\)$'
-	has "allow" '^allow +3 +11\.5%$'
-	has "cached" '^cached +2 +7\.7%$'
-	has "pass (not another program's)" '^pass +6 +23\.1%$'
-	has "early" '^early +10 +38\.5%$'
-	has "hangup" '^hangup +3 +11\.5%$'
-	has "local" '^local +1 +3\.8%$'
-	has "error" '^error +1 +3\.8%$'
-	has "waited" '^waited: 18 .*early talkers: 10, 55\.6% of those that waited$'
+	has "connections (notices and other programs skipped)" '^connections: 50 \(63 lines read\)$'
+	has "allow" '^allow +3 +6\.0%$'
+	has "cached" '^cached +3 +6\.0%$'
+	has "pass (not another program's)" '^pass +9 +18\.0%$'
+	has "early" '^early +10 +20\.0%$'
+	has "hangup" '^hangup +4 +8\.0%$'
+	has "local" '^local +1 +2\.0%$'
+	has "error (not another program's)" '^error +13 +26\.0%$'
+	has "limit" '^limit +3 +6\.0%$'
+	has "busy" '^busy +1 +2\.0%$'
+	has "forkfail" '^forkfail +2 +4\.0%$'
+	has "shutdown" '^shutdown +1 +2\.0%$'
+	has "waited" '^waited: 24 \(pass, early, hangup, busy, shutdown\); early talkers: 10, 41\.7% of those that waited$'
 	has "actions, quoted data ignored" '^early by action: drop 7, tempfail 2, log 1$'
-	has "hangup reasons" '^hangup by reason: eof 1, reset 1, gone 1$'
+	has "hangup reasons" '^hangup by reason: eof 1, reset 2, gone 1$'
+	has "limit reasons, quoted data ignored" '^limit by reason: address 2, total 1$'
+	has "pass held, quoted data ignored" '^pass held for a session slot: 2 of 9, longest 2\.500 s$'
+	has "allowlist=untrusted, quoted data ignored" '^allowlist=untrusted: 3 connections \(an allowlist source had a problem, so$'
+	sed -n '/^error by reason/,/^[^ ]/p' "$tmp/out" | sed '$d' >"$tmp/errors"
+	cat >"$tmp/errors.want" <<-'EOF'
+	error by reason, most frequent first:
+	        4 "/etc/sendwrap.allow: cannot open: Permission denied"
+	        3 "exec /usr/sbin/exim4: Permission denied"
+	        2 "cannot run \"/opt/x reason=fake\": 100%d %s done"
+	        1 "getsockname: Bad file descriptor"
+	        1 unknown (no reason=)
+	        2 other (2 more reasons)
+	EOF
+	if cmp -s "$tmp/errors.want" "$tmp/errors"; then
+		ok "errors by reason: most frequent first, ties as first seen, 5 rows, then other"
+	else
+		not_ok "errors by reason: not as worked out by hand"
+		diff "$tmp/errors.want" "$tmp/errors" | sed 's/^/#   /'
+	fi
+	has_text "forkfail by reason" '        2 "fork: Resource temporarily unavailable"'
 	has "percentiles" '^  min 0\.050  p10 0\.050  p25 0\.900  p50 3\.000  p75 12\.000$'
 	has "high percentiles" '^  p90 30\.000  p95 34\.900  p99 34\.900  max 34\.900$'
 	has "bin 0-0.5" '^ +0-0\.5 s +2 #{50}$'
@@ -128,13 +170,14 @@ cases() {
 	if cmp -s "$tmp/sample.out" "$tmp/out"; then ok "stdin: same as the file"
 	else not_ok "stdin: differs from the file"; fi
 	run 0 "dash for stdin" - <"$sample"
-	has "dash for stdin" '^connections: 26 '
+	has "dash for stdin" '^connections: 50 '
 	run 0 "two files" "$sample" "$sample"
-	has "two files add up" '^connections: 52 \(64 lines read\)$'
+	has "two files add up" '^connections: 100 \(126 lines read\)$'
 	has "two files: delay 5" '^ +5 s +12 +60\.0%$'
+	has "two files: errors add up" '^ +8 "/etc/sendwrap\.allow: cannot open: Permission denied"$'
 	cp "$sample" "$tmp/x=1"
 	(cd "$tmp" && "$script" "x=1") >"$tmp/out" 2>&1
-	has "a file named x=1 is read, not assigned" '^connections: 26 '
+	has "a file named x=1 is read, not assigned" '^connections: 50 '
 
 	# Candidate delays: "<", so a talker at 4.999 s is caught by 5.
 	run 0 "-d" -d "1,4.999 5" "$sample"
@@ -171,6 +214,51 @@ cases() {
 	run 0 "a lone hangup line" "$tmp/hangup.log"
 	has "a lone hangup line: counted" '^hangup +1 +100\.0%$'
 	has "a lone hangup line: its reason" '^hangup by reason: eof 1$'
+	for w in limit busy forkfail shutdown error; do
+		log "$w" "$w ip=192.0.2.1 port=1 delay=35.000 after=1.000 reason=x"
+		run 0 "a lone $w line" "$tmp/$w.log"
+		has "a lone $w line: counted" "^$w +1 +100\\.0%\$"
+	done
+
+	# Reasons and values that are not the usual ones.
+	log limits 'limit ip=192.0.2.1 port=1 reason=total' \
+	    'limit ip=192.0.2.1 port=2' 'limit ip=192.0.2.1 port=3 reason=new'
+	run 0 "limit reasons" "$tmp/limits.log"
+	has "limit reasons: unknown and other" '^limit by reason: total 1, unknown 1, other 1$'
+	log actions 'early ip=192.0.2.1 port=1 delay=9.000 after=1.000 action=new' \
+	    'early ip=192.0.2.1 port=2 delay=9.000 after=1.000' \
+	    'early ip=192.0.2.1 port=3 delay=9.000 after=1.000 action=reject'
+	run 0 "actions" "$tmp/actions.log"
+	has "actions: unknown and other" '^early by action: reject 1, unknown 1, other 1$'
+	i=0
+	: >"$tmp/six.log"
+	for r in a b c d e f; do
+		i=$((i + 1))
+		printf 'error ip=192.0.2.1 port=%d reason="%s"\n' "$i" "$r" >>"$tmp/six.log"
+	done
+	run 0 "six error reasons" "$tmp/six.log"
+	has_text "six error reasons: the fifth shown" '        1 "e"'
+	has_text "six error reasons: one left, said in the singular" '        1 other (1 more reason)'
+	lacks "six error reasons: the sixth not shown" '"f"$'
+
+	# A cut line: a quote that never closes hides the rest of it.
+	log cut 'early ip=192.0.2.1 port=1 delay=35.000 after=1.000 bytes=9 data="EHLO allowlist=untrusted action=reject'
+	run 0 "a cut line" "$tmp/cut.log"
+	has "a cut line: no action taken from the data" '^early by action: unknown 1$'
+	lacks "a cut line: no allowlist=untrusted from the data" '^allowlist='
+
+	# A line forged into the log (logger -t sendwrap) with raw bytes:
+	# escaped as sendwrap would, never sent to the terminal; and under
+	# a UTF-8 locale a byte that is not UTF-8 does not hide the line.
+	printf 'error reason="\033]0;owned\007 caf\303\251 \377"\n' >"$tmp/raw.log"
+	LC_ALL=C.UTF-8 "$script" "$tmp/raw.log" >"$tmp/out" 2>&1
+	has "raw bytes, UTF-8 locale: the line counts" '^error +1 +100\.0%$'
+	has_text "raw bytes: escaped" '        1 "\x1b]0;owned\x07 caf\xc3\xa9 \xff"'
+	if [ -n "$(tr -d '\n -~' <"$tmp/out")" ]; then
+		not_ok "raw bytes: output has bytes outside printable ASCII"
+	else
+		ok "raw bytes: output is printable ASCII only"
+	fi
 
 	# Bad use.
 	run 64 "bad -d" -d "5 x" "$sample"
@@ -183,6 +271,10 @@ cases() {
 	has "unknown option: usage" '^usage: sendwrap-stats'
 	run 66 "missing file" "$tmp/nosuch"
 	has "missing file: named" 'nosuch: cannot read$'
+	run 66 "a directory" "$tmp"
+	has "a directory: named" "^sendwrap-stats: $tmp: cannot read\$"
+	run 66 "a file name with backslashes" 'no\tsuch\\n'
+	has_text "a file name with backslashes: shown as given" 'sendwrap-stats: no\tsuch\\n: cannot read'
 	run 0 "-h" -h
 	has "-h: usage" '^usage: sendwrap-stats'
 }
@@ -228,6 +320,24 @@ for a in awk gawk "gawk --posix" mawk "busybox awk" original-awk; do
 	    $((failed - f0)) >>"$tmp/per-awk"
 done
 unset AWK
+tag=
+
+# The script is POSIX sh: the same under each shell found (/bin/sh is
+# dash on Debian, bash or busybox sh elsewhere).
+for sh in dash "bash --posix" "busybox sh"; do
+	if ! ${sh} -c : >/dev/null 2>&1; then
+		skip "$sh: not installed, not tried"
+		continue
+	fi
+	tag="[$sh] "
+	${sh} "$script" "$sample" >"$tmp/out" 2>&1
+	if cmp -s "$tmp/first.out" "$tmp/out"; then ok "sample: same output as [$first]"
+	else not_ok "sample: output differs from [$first]'s"; fi
+	${sh} "$script" -x >"$tmp/out" 2>&1
+	[ $? -eq 64 ] && ok "unknown option: exit 64" || not_ok "unknown option: not exit 64"
+	${sh} "$script" 'no\tsuch' >"$tmp/out" 2>&1
+	has_text "a file name with a backslash: shown as given" 'sendwrap-stats: no\tsuch: cannot read'
+done
 tag=
 
 echo "# per awk:"
