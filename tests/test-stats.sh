@@ -37,7 +37,11 @@
 # with quotes, " reason=" and printf conversions in it; none may count
 # or be taken as a format.
 #
-# Usage: tests/test-stats.sh [script [sample]]
+# Last, sendwrap-stats.1 against the script: mandoc -Tlint, its SYNOPSIS
+# as rendered against the usage line of -h, its options against the
+# script's getopts, the defaults and the exit codes.
+#
+# Usage: tests/test-stats.sh [script [sample [manual]]]
 # Ends with "N passed, N failed, N skipped"; exits 1 when any failed.
 
 cd "$(dirname "$0")/.." || exit 1
@@ -48,6 +52,7 @@ script=${1:-examples/sendwrap-stats}
 case $script in /*) ;; *) script=$PWD/$script ;; esac
 sample=${2:-tests/stats-sample.log}
 case $sample in /*) ;; *) sample=$PWD/$sample ;; esac
+man=${3:-sendwrap-stats.1}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sendwrap-stats.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -338,6 +343,89 @@ for sh in dash "bash --posix" "busybox sh"; do
 	${sh} "$script" 'no\tsuch' >"$tmp/out" 2>&1
 	has_text "a file name with a backslash: shown as given" 'sendwrap-stats: no\tsuch: cannot read'
 done
+tag=
+
+# ---- the manual: sendwrap-stats.1 and the script agree ----
+tag="[$man] "
+
+# mandoc -Tlint finds nothing in the page.  Set aside, as notes: a
+# referenced page not installed here and a stale mandoc.db, which depend
+# on the machine, not on the page.
+if command -v mandoc >/dev/null 2>&1; then
+	mandoc -Tlint "$man" >"$tmp/lint" 2>&1
+	grep -v -e 'STYLE: referenced manual not found' \
+	    -e 'outdated mandoc.db' "$tmp/lint" >"$tmp/out"
+	if [ -s "$tmp/out" ]; then not_ok "mandoc -Tlint reports problems"
+	else ok "mandoc -Tlint reports nothing about the page"; fi
+	# The rendered SYNOPSIS is the usage line, word for word.
+	rm -f "$tmp/out"
+	bs=$(printf '\b')
+	syn=$(mandoc -Tascii -Owidth=400 "$man" 2>/dev/null | sed "s/.$bs//g" |
+	    sed -n '/^SYNOPSIS$/,/^[A-Z]/p' | sed '1d;$d' | tr -s ' \n' '  ' |
+	    sed 's/^ //; s/ $//')
+	use=$("$script" -h | sed 's/^usage: //')
+	if [ -n "$syn" ] && [ "$syn" = "$use" ]; then
+		ok "SYNOPSIS as rendered is the usage line of -h: $use"
+	else
+		not_ok "SYNOPSIS as rendered, \"$syn\", is not the usage line of -h, \"$use\""
+	fi
+else
+	skip "$man: no mandoc, not linted or rendered (.ci/run installs it)"
+fi
+
+# The options as "LETTER ARITY" lines, four ways: the script's getopts,
+# its usage line, the page's SYNOPSIS and its option list.
+letters() {	# "b: d: h" -> "b 1" "d 1" "h 0"
+	set -f
+	for w in $1; do
+		case $w in
+		?:) echo "${w%:} 1" ;;
+		*) echo "$w 0" ;;
+		esac
+	done | sort
+	set +f
+}
+g=$(sed -n 's/.*getopts "\([^"]*\)".*/\1/p' "$script" | sed 's/^://; s/\(.\)/ \1/g; s/ :/:/g')
+letters "$g" >"$tmp/o.getopts"
+u=$("$script" -h | grep -o '\[-[A-Za-z0-9][^]]*\]' |
+    sed 's/^\[-\(.\)\]$/\1/; s/^\[-\(.\) .*/\1:/' | tr '\n' ' ')
+letters "$u" >"$tmp/o.usage"
+m=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$man" |
+    sed -n 's/^\.Op Fl \(.\) Ar .*/\1:/p; s/^\.Op Fl \(.\)$/\1/p' | tr '\n' ' ')
+letters "$m" >"$tmp/o.synopsis"
+l=$(sed -n '/^\.Sh DESCRIPTION/,/^\.Sh /p' "$man" |
+    sed -n 's/^\.It Fl \(.\) Ar .*/\1:/p; s/^\.It Fl \(.\)$/\1/p' | tr '\n' ' ')
+letters "$l" >"$tmp/o.list"
+for w in usage synopsis list; do
+	if [ -s "$tmp/o.getopts" ] && cmp -s "$tmp/o.getopts" "$tmp/o.$w"; then
+		ok "options: the $w names those of getopts, with the same arguments ($(tr '\n' ' ' <"$tmp/o.getopts"| sed 's/ $//'))"
+	else
+		not_ok "options: the $w and getopts differ: $(tr '\n' ' ' <"$tmp/o.$w") / $(tr '\n' ' ' <"$tmp/o.getopts")"
+	fi
+done
+
+# Each default the script sets is the one its option's entry states.
+for o in "d delays" "b edges"; do
+	set -- $o
+	want=$(sed -n "s/^$2=\"\\(.*\\)\"\$/\\1/p" "$script")
+	sed -n "/^\\.It Fl $1 /,/^\\.It /p" "$man" >"$tmp/entry"
+	if [ -n "$want" ] && grep -qxF ".Dq $want ." "$tmp/entry"; then
+		ok "default of -$1 is stated in its entry: \"$want\""
+	else
+		not_ok "default of -$1 (\"$want\") is not stated in its entry"
+	fi
+done
+
+# The exit codes the script uses are those EXIT STATUS lists.
+grep -o '\(exit\|die\) [0-9][0-9]*' "$script" | sed 's/.* //' | sort -u \
+    >"$tmp/codes.script"
+sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$man" | sed -n 's/^\.It \([0-9][0-9]*\)$/\1/p' |
+    sort -u >"$tmp/codes.man"
+if [ -s "$tmp/codes.man" ] && cmp -s "$tmp/codes.script" "$tmp/codes.man"; then
+	ok "exit codes: EXIT STATUS lists those the script uses ($(tr '\n' ' ' <"$tmp/codes.man" | sed 's/ $//'))"
+else
+	not_ok "exit codes: script $(tr '\n' ' ' <"$tmp/codes.script")/ EXIT STATUS $(tr '\n' ' ' <"$tmp/codes.man")"
+fi
 tag=
 
 echo "# per awk:"
