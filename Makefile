@@ -100,7 +100,8 @@ check-asan:
 
 CHECKS	= check-plain check-asan
 
-# examples/sendwrap-stats on a log sample, with every awk installed.
+# examples/sendwrap-stats: every case under every awk installed, and its
+# manual, sendwrap-stats.1, against it.
 check-stats:
 	sh tests/test-stats.sh
 
