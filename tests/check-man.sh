@@ -1,33 +1,39 @@
 #!/bin/sh
 #
-# check-man.sh - keep sendwrap.8 and the program from drifting apart.
+# check-man.sh - keep sendwrap.8, sendwrap.allow.5 and the program from
+# drifting apart.
 #
-# 1. mandoc -Tlint finds nothing in the page.  Only two kinds of message
-#    are set aside, because they depend on the machine and not on the
-#    page: a referenced manual (exim(8), inetd(8), ...) that is not
-#    installed here, and a stale mandoc.db.  They are listed as notes.
+# 1. mandoc -Tlint finds nothing in either page.  Only two kinds of
+#    message are set aside, because they depend on the machine and not
+#    on the page: a referenced manual (exim(8), inetd(8), ...) that is
+#    not installed here, and a stale mandoc.db.  They are listed as notes.
 # 2. The options agree three ways, each with the same argument or none:
-#    the usage text of "sendwrap -h" (its synopsis and its option lines),
-#    the man page's SYNOPSIS, and its option list (.It Fl X).  Defaults
-#    that the usage text names, "(default 35)", appear in the option's
-#    entry in the page.
+#    the usage text of "sendwrap -h" (its synopsis, and its option lines
+#    if it has any), sendwrap.8's SYNOPSIS, and its option list (.It Fl
+#    X).  Defaults that option lines name, "(default 35)", appear in the
+#    option's entry in the page.  Every option sendwrap.allow.5 names is
+#    one that sendwrap.8 documents, with an argument where it shows one.
 # 3. The binary accepts every option the page documents: "sendwrap -t -X
 #    [value]" must not answer "unknown option -X", nor "needs an
 #    argument" for a flag, nor take a documented argument for the
 #    program.  A letter nobody documents is probed too, and must be
 #    rejected, so the probe itself is known to work.
-# 4. Every sendwrap command line shown in the rendered page, README.md
+# 4. Every sendwrap command line shown in the rendered pages, README.md
 #    and examples/ uses only documented options, and the binary, run
 #    with -t on those options, reports no option error.
-# 5. README.md links to sendwrap.8, its synopsis has the options of the
+# 5. README.md links to both pages, its synopsis has the options of the
 #    usage text, and its option table names only documented options.
+# 6. sendwrap.8 and sendwrap.allow.5 refer to each other (.Xr), so that
+#    a reader of either finds the other.
 #
-# Usage: tests/check-man.sh [sendwrap [sendwrap.8 [README.md]]]
+# Usage: tests/check-man.sh [sendwrap [sendwrap.8 [README.md
+#            [sendwrap.allow.5]]]]
 
 cd "$(dirname "$0")/.." || exit 1
 bin=${1:-./sendwrap}
 man=${2:-sendwrap.8}
 readme=${3:-README.md}
+fmt=${4:-sendwrap.allow.5}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 LC_ALL=C
 export LC_ALL
@@ -69,11 +75,13 @@ if [ ! -x "$bin" ]; then
 	echo "man: $passed passed, $failed failed, $skipped skipped"
 	exit 1
 fi
-if [ ! -f "$man" ]; then
-	not_ok "$man does not exist"
-	echo "man: $passed passed, $failed failed, $skipped skipped"
-	exit 1
-fi
+for page in "$man" "$fmt"; do
+	if [ ! -f "$page" ]; then
+		not_ok "$page does not exist"
+		echo "man: $passed passed, $failed failed, $skipped skipped"
+		exit 1
+	fi
+done
 
 # A program for -t to find, and an allowlist for -a to read.
 printf '#!/bin/sh\nexit 0\n' >"$tmp/prog"
@@ -82,33 +90,40 @@ printf '192.0.2.0/24 1\n' >"$tmp/probe.allow"
 
 # ---- 1. mandoc -Tlint ----
 
+# The rendered text of each page, for section 4: $tmp/rendered.8 and
+# $tmp/rendered.5, empty without mandoc.
+: >"$tmp/rendered.8"
+: >"$tmp/rendered.5"
 if command -v mandoc >/dev/null 2>&1; then
-	mandoc -Tlint "$man" >"$tmp/lint" 2>&1
-	grep -v -e 'STYLE: referenced manual not found' \
-	    -e 'outdated mandoc.db' "$tmp/lint" >"$tmp/lint.page"
-	if [ -s "$tmp/lint.page" ]; then
-		not_ok "mandoc -Tlint $man reports problems"
-		show "$tmp/lint.page"
-	else
-		ok "mandoc -Tlint $man reports nothing about the page"
-	fi
-	sed -n 's/.*referenced manual not found: Xr \([^ ]*\) \([0-9a-z]*\).*/\1(\2)/p' \
-	    "$tmp/lint" | sort -u | tr '\n' ' ' >"$tmp/notfound"
+	: >"$tmp/notfound"
+	for page in "$man" "$fmt"; do
+		mandoc -Tlint "$page" >"$tmp/lint" 2>&1
+		grep -v -e 'STYLE: referenced manual not found' \
+		    -e 'outdated mandoc.db' "$tmp/lint" >"$tmp/lint.page"
+		if [ -s "$tmp/lint.page" ]; then
+			not_ok "mandoc -Tlint $page reports problems"
+			show "$tmp/lint.page"
+		else
+			ok "mandoc -Tlint $page reports nothing about the page"
+		fi
+		sed -n 's/.*referenced manual not found: Xr \([^ ]*\) \([0-9a-z]*\).*/\1(\2)/p' \
+		    "$tmp/lint" >>"$tmp/notfound"
+		# Plain text: no overstrike (a character, a backspace) for bold.
+		bs=$(printf '\b')
+		out=$tmp/rendered.${page##*.}
+		mandoc -Tascii -Owidth=400 "$page" 2>/dev/null |
+		    sed "s/.$bs//g" >"$out"
+		if grep -q '^DESCRIPTION' "$out"; then
+			ok "mandoc renders $page"
+		else
+			not_ok "mandoc does not render $page"
+		fi
+	done
 	if [ -s "$tmp/notfound" ]; then
-		echo "# not installed on this machine, so not checked: $(cat "$tmp/notfound")"
-	fi
-	# Plain text: no overstrike (a character, a backspace) for bold.
-	bs=$(printf '\b')
-	mandoc -Tascii -Owidth=400 "$man" 2>/dev/null |
-	    sed "s/.$bs//g" >"$tmp/rendered"
-	if grep -q '^SYNOPSIS' "$tmp/rendered"; then
-		ok "mandoc renders $man"
-	else
-		not_ok "mandoc does not render $man"
+		echo "# not installed on this machine, so not checked: $(sort -u "$tmp/notfound" | tr '\n' ' ')"
 	fi
 else
-	skip "mandoc -Tlint $man: mandoc is not installed (.ci/run installs it)"
-	: >"$tmp/rendered"
+	skip "mandoc -Tlint $man $fmt: mandoc is not installed (.ci/run installs it)"
 fi
 
 # ---- 2. options: usage text, SYNOPSIS, option list ----
@@ -152,7 +167,8 @@ else
 	not_ok "sendwrap -h exits $rc"
 	show "$tmp/usage.err"
 fi
-# The synopsis runs from "usage:" to the first option line.
+# The synopsis runs from "usage:" to the first option line, if there
+# is one: the usage text may be the synopsis alone, as the page's is.
 awk '/^ +-[A-Za-z0-9]/ { exit } { print }' "$tmp/usage" |
     awk "$synopsis_awk" | sort -u >"$tmp/u.syn"
 awk '/^ +-[A-Za-z0-9]/ { sub(/^ +-/, ""); print substr($0, 1, 1) }' \
@@ -203,8 +219,12 @@ same() {
 }
 
 cut -c1 "$tmp/u.syn" | sort -u >"$tmp/u.letters"
-same "$tmp/u.letters" "$tmp/u.lines" \
-    "usage text: its synopsis and its option lines name the same options"
+if [ -s "$tmp/u.lines" ]; then
+	same "$tmp/u.letters" "$tmp/u.lines" \
+	    "usage text: its synopsis and its option lines name the same options"
+else
+	ok "usage text is the synopsis alone, with no option lines to compare"
+fi
 same "$tmp/u.syn" "$tmp/m.syn" \
     "usage synopsis and man page SYNOPSIS: same options, same arguments"
 same "$tmp/m.syn" "$tmp/m.list" \
@@ -247,6 +267,36 @@ if [ -n "$prog_default" ]; then
 	else
 		not_ok "default program in the usage text ($prog_default) is not in the man page"
 	fi
+fi
+
+# The options sendwrap.allow.5 names (".Fl a", ".Fl A Ar entry") as
+# "LETTER ARITY" lines, arity 1 only where the page shows an argument.
+awk '
+/^\./ {
+	for (i = 1; i < NF; i++) {
+		if ($i != "Fl" && $i != ".Fl")
+			continue
+		x = $(i + 1)
+		if (x !~ /^[A-Za-z0-9]$/)
+			continue
+		print x, ($(i + 2) == "Ar" ? 1 : 0)
+	}
+}' "$fmt" | sort -u >"$tmp/f.opts"
+cut -c1 "$tmp/m.list" | sort -u >"$tmp/m.letters"
+bad=
+while read -r letter arity; do
+	if ! grep -qx "$letter" "$tmp/m.letters"; then
+		bad="$bad -$letter (not in $man)"
+	elif [ "$arity" -eq 1 ] && ! grep -qx "$letter 1" "$tmp/m.list"; then
+		bad="$bad -$letter (an argument $man does not show)"
+	fi
+done <"$tmp/f.opts"
+if [ ! -s "$tmp/f.opts" ]; then
+	not_ok "$fmt names no option of sendwrap (-a, -A, -t, ...)"
+elif [ -z "$bad" ]; then
+	ok "$fmt names only options that $man documents ($(cut -c1 "$tmp/f.opts" | sort -u | sed 's/^/-/' | tr '\n' ' ' | sed 's/ $//'))"
+else
+	not_ok "$fmt names options as $man does not:$bad"
 fi
 
 # ---- 3. the binary accepts every documented option ----
@@ -306,7 +356,8 @@ fi
 # options, up to "--" or the program), and each undocumented option as
 # "WHERE<TAB>!X".  A command is a word "sendwrap" or ".../sendwrap",
 # after an optional "Key=" (systemd's ExecStart=), or an xinetd
-# "server_args =" line.  Lines ending in a backslash are joined.
+# "server_args =" line, but not a word that follows an option.  Lines
+# ending in a backslash are joined.
 invocations() {
 	awk -v where="$1" -v known="$tmp/m.list" '
 	BEGIN {
@@ -378,23 +429,28 @@ invocations() {
 			parse(1)
 			next
 		}
+		# A word after an option of another program is its argument
+		# ("journalctl -t sendwrap -f", "-c /var/cache/sendwrap").
 		for (i = 1; i < NF; i++)
-			if (is_command($i))
+			if (is_command($i) && (i == 1 || $(i - 1) !~ /^--?[A-Za-z]/))
 				parse(i + 1)
 	}'
 }
 
 : >"$tmp/calls"
-if [ -s "$tmp/rendered" ]; then
-	invocations "$man" <"$tmp/rendered" >>"$tmp/calls"
-	if grep -q "^$man	-" "$tmp/calls"; then
-		ok "$man shows sendwrap command lines with options"
+for page in "$man" "$fmt"; do
+	out=$tmp/rendered.${page##*.}
+	if [ -s "$out" ]; then
+		invocations "$page" <"$out" >>"$tmp/calls"
+		if grep -q "^$page	-" "$tmp/calls"; then
+			ok "$page shows sendwrap command lines with options"
+		else
+			not_ok "no sendwrap command line with options found in $page"
+		fi
 	else
-		not_ok "no sendwrap command line with options found in $man"
+		skip "command lines in $page: cannot render it without mandoc"
 	fi
-else
-	skip "command lines in $man: cannot render it without mandoc"
-fi
+done
 if [ -f "$readme" ]; then
 	# shellcheck disable=SC2094
 	invocations "$readme" <"$readme" >>"$tmp/calls"
@@ -448,11 +504,15 @@ fi
 # ---- 5. README.md ----
 
 if [ -f "$readme" ]; then
-	if grep -Eq '\]\((\./)?sendwrap\.8\)' "$readme"; then
-		ok "$readme links to sendwrap.8"
-	else
-		not_ok "$readme has no link to sendwrap.8"
-	fi
+	for page in "$man" "$fmt"; do
+		name=${page##*/}
+		re=$(printf '%s' "$name" | sed 's/\./\\./g')
+		if grep -Eq "\\]\\((\\./)?$re\\)" "$readme"; then
+			ok "$readme links to $name"
+		else
+			not_ok "$readme has no link to $name"
+		fi
+	done
 	awk '
 	/^[ \t]*sendwrap \[/ { on = 1; print; next }
 	on && /^[ \t]+(\[|sendwrap )/ { print; next }
@@ -471,7 +531,6 @@ if [ -f "$readme" ]; then
 			s = substr(s, RSTART + RLENGTH)
 		}
 	}' "$readme" | sort -u >"$tmp/r.table"
-	cut -c1 "$tmp/m.list" | sort -u >"$tmp/m.letters"
 	if [ ! -s "$tmp/r.table" ]; then
 		skip "$readme option table: $readme has none"
 	elif [ -z "$(comm -23 "$tmp/r.table" "$tmp/m.letters")" ]; then
@@ -483,6 +542,21 @@ if [ -f "$readme" ]; then
 else
 	skip "$readme does not exist yet: its link to sendwrap.8 is not checked"
 fi
+
+# ---- 6. the two pages refer to each other ----
+
+# xref PAGE NAME SECTION: PAGE has ".Xr NAME SECTION".
+xref() {
+	if grep -Eq "^\\.Xr $2 $3( |\$)" "$1"; then
+		ok "$1 refers to $2($3)"
+	else
+		not_ok "$1 has no .Xr $2 $3"
+	fi
+}
+man_name=${man##*/}
+fmt_name=${fmt##*/}
+xref "$man" "${fmt_name%.*}" "${fmt_name##*.}"
+xref "$fmt" "${man_name%.*}" "${man_name##*.}"
 
 echo "man: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

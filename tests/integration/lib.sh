@@ -87,6 +87,8 @@ sw_wait_gone() {
 # all SMTP reception needs: spool and log belong to that user.  The
 # wrapper sends Exim's stderr to a file, because under inetd stderr is
 # the connection and Exim says there that -C cost it its privilege.
+# PIPECONNECT is not offered, as sendwrap's manual asks of an Exim
+# behind it: a sender that used it would send EHLO before the greeting.
 sw_exim_setup() {
 	local dir=$1 user=$2 group=$3
 	mkdir -p "$dir/spool" "$dir/log" || return 1
@@ -101,6 +103,7 @@ sw_exim_setup() {
 	keep_environment =
 	host_lookup =
 	rfc1413_hosts =
+	pipelining_connect_advertise_hosts =
 	queue_only = true
 	domainlist local_domains = sendwrap.test
 	acl_smtp_rcpt = acl_check_rcpt
