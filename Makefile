@@ -10,7 +10,33 @@ CFLAGS	?= -O2 -g
 LDFLAGS	?=
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/sendwrap
+# sendwrap reads /etc/sendwrap.allow whatever the PREFIX.
+SYSCONFDIR ?= /etc
+# The units of a packaged install (PREFIX=/usr) go where this machine's
+# systemd looks for them (/lib/systemd/system on Debian 12); those of a
+# local one, below the PREFIX (/usr/local/lib/systemd/system).
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd \
+	    2>/dev/null),/lib/systemd/system)
+else
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
+
+# What make install (and so the Debian package) installs.  The pages in
+# MAN_PENDING are written on other branches: each is installed once it
+# exists.  When one lands, move it up to MAN, where a missing page is
+# an error.
+MAN	 = sendwrap.8
+MAN_PENDING = sendwrap.allow.5 sendwrap-stats.1
+# The systemd units, and (as documentation) every other launcher setup
+# and the sample allowlist, are the files of examples/, found by name.
+SYSTEMD_UNITS = $(wildcard examples/systemd/*.socket examples/systemd/*.service \
+	    examples/systemd/*.timer)
+DOCEX	 = $(filter-out examples/sendwrap-stats $(SYSTEMD_UNITS), \
+	    $(shell find examples -type f | LC_ALL=C sort))
 
 WARN	 = -std=c99 -Wall -Wextra -Werror
 # _FORTIFY_SOURCE=2 unless CPPFLAGS or CFLAGS already set it (Debian's
@@ -239,10 +265,38 @@ check: sendwrap
 	@for c in $(CHECKS); do $(MAKE) --no-print-directory $$c || exit 1; done
 	@echo "make check: all passed"
 
+# make install PREFIX=/usr installs the files of the Debian package at
+# the same paths (tests/package/run compares the two).  The units and
+# the examples name the sendwrap of SBINDIR.  /etc/sendwrap.allow goes
+# in only where there is none, as it is the administrator's from then
+# on: the sample's opening comments, which explain the format, and no
+# entry, so that it allowlists nobody but loopback.
+SED_PATHS = sed -e 's|/usr/local/sbin/sendwrap|$(SBINDIR)/sendwrap|g'
+SED_UNIT = $(SED_PATHS) -e 's|^\# /etc/systemd/system/|\# $(SYSTEMDUNITDIR)/|'
+
 install: sendwrap
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 sendwrap $(DESTDIR)$(SBINDIR)/sendwrap
-	install -m 644 sendwrap.8 $(DESTDIR)$(MANDIR)/man8/sendwrap.8
+	install -m 755 examples/sendwrap-stats $(DESTDIR)$(BINDIR)/sendwrap-stats
+	for m in $(MAN) $(wildcard $(MAN_PENDING)); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+	    install -d $$d && install -m 644 $$m $$d/$$m || exit 1; \
+	done
+	for u in $(SYSTEMD_UNITS); do \
+	    d=$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+	    $(SED_UNIT) $$u >$$d && chmod 644 $$d || exit 1; \
+	done
+	for f in $(DOCEX); do \
+	    d=$(DESTDIR)$(DOCDIR)/$$f; \
+	    install -d $${d%/*} && $(SED_PATHS) $$f >$$d && \
+	    if [ -x $$f ]; then chmod 755 $$d; else chmod 644 $$d; fi || exit 1; \
+	done
+	a=$(DESTDIR)$(SYSCONFDIR)/sendwrap.allow; [ -e $$a ] || { \
+	    sed -n '1,/^$$/p' examples/sendwrap.allow && \
+	    echo '# No entries yet: loopback alone is allowlisted, every other peer' && \
+	    echo '# waits.  $(DOCDIR)/examples/sendwrap.allow' && \
+	    echo '# has one entry of each form.'; } >$$a && chmod 644 $$a
 
 clean:
 	rm -rf sendwrap build
