@@ -1,4 +1,4 @@
-# sendwrap: make, make check, make install, make clean.
+# sendwrap: make, make check, make install, make deb, make clean.
 # CC, CPPFLAGS, CFLAGS, LDFLAGS, PREFIX and DESTDIR may be set on the
 # command line; make STATIC=1 links a static-pie binary.  GNU make.
 
@@ -298,10 +298,27 @@ install: sendwrap
 	    echo '# waits.  $(DOCDIR)/examples/sendwrap.allow' && \
 	    echo '# has one entry of each form.'; } >$$a && chmod 644 $$a
 
+# The Debian package, from the tracked files as they are in this tree
+# (untracked files and build products stay out), built in build/deb/,
+# where the .deb ends up: make deb, then
+# sudo apt-get install ./build/deb/sendwrap_$(VERSION)_*.deb
+DEB_B	 = build/deb
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+	    { echo "debian/changelog has version $$v, the Makefile $(VERSION)" >&2; \
+	    exit 1; }
+	rm -rf $(DEB_B)
+	mkdir -p $(DEB_B)/sendwrap-$(VERSION)
+	git ls-files -z | tar --null -T - -cf - | \
+	    tar -xf - -C $(DEB_B)/sendwrap-$(VERSION)
+	cd $(DEB_B)/sendwrap-$(VERSION) && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_B)/sendwrap-$(VERSION)
+	@ls $(DEB_B)/sendwrap_$(VERSION)_*.deb
+
 clean:
 	rm -rf sendwrap build
 
 .PHONY: all check check-plain check-asan run-tests install clean check-man \
 	check-integration demo check-stats check-teaser fuzz check-fuzz \
 	check-lint check-hardening check-valgrind bench check-bench run-unit \
-	check-unit
+	check-unit deb
