@@ -245,6 +245,16 @@ check-valgrind:
 
 CHECKS	+= check-hardening check-fuzz check-valgrind check-lint
 
+# The Debian package (debian/, make deb) built from a clean clone,
+# lintian, and the package installed, its systemd units run, removed
+# and purged; and what it installs compared with make install's files
+# (tests/package/run).  Needs root for apt-get; .ci/run installs the
+# tools.
+check-deb:
+	bash tests/package/run
+
+CHECKS	+= check-deb
+
 # bench/run: what a waiting connection costs, side by side with the MTA
 # launched directly, an exec-only floor and tcpd; bench/RESULTS.md has
 # this machine's table.  make bench installs what it needs and takes a
@@ -321,4 +331,4 @@ clean:
 .PHONY: all check check-plain check-asan run-tests install clean check-man \
 	check-integration demo check-stats check-teaser fuzz check-fuzz \
 	check-lint check-hardening check-valgrind bench check-bench run-unit \
-	check-unit deb
+	check-unit check-deb deb
