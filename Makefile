@@ -1,24 +1,52 @@
-# sendwrap: make, make check, make install, make clean.
-# CC, CFLAGS, LDFLAGS, PREFIX and DESTDIR may be set on the command line;
-# make STATIC=1 links a static-pie binary.
+# sendwrap: make, make check, make install, make deb, make clean.
+# CC, CPPFLAGS, CFLAGS, LDFLAGS, PREFIX and DESTDIR may be set on the
+# command line; make STATIC=1 links a static-pie binary.  GNU make.
 
 VERSION	 = 1.1
 
 CC	?= cc
+CPPFLAGS ?=
 CFLAGS	?= -O2 -g
 LDFLAGS	?=
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/sendwrap
+# sendwrap reads /etc/sendwrap.allow whatever the PREFIX.
+SYSCONFDIR ?= /etc
+# The units of a packaged install (PREFIX=/usr) go where this machine's
+# systemd looks for them (/lib/systemd/system on Debian 12); those of a
+# local one, below the PREFIX (/usr/local/lib/systemd/system).
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd \
+	    2>/dev/null),/lib/systemd/system)
+else
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
+
+# What make install (and so the Debian package) installs.
+MAN	 = sendwrap.8 sendwrap.allow.5 sendwrap-stats.1
+# The systemd units, and (as documentation) every other launcher setup
+# and the sample allowlist, are the files of examples/, found by name.
+SYSTEMD_UNITS = $(wildcard examples/systemd/*.socket examples/systemd/*.service \
+	    examples/systemd/*.timer)
+DOCEX	 = $(filter-out examples/sendwrap-stats $(SYSTEMD_UNITS), \
+	    $(shell find examples -type f | LC_ALL=C sort))
 
 WARN	 = -std=c99 -Wall -Wextra -Werror
-HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+# _FORTIFY_SOURCE=2 unless CPPFLAGS or CFLAGS already set it (Debian's
+# dpkg-buildflags does): a second, different value is a redefinition,
+# an error under -Werror.
+FORTIFY	 = $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),, \
+	    -D_FORTIFY_SOURCE=2)
+HARDEN	 = $(FORTIFY) -fstack-protector-strong -fPIE
 LDHARDEN = -pie -Wl,-z,relro,-z,now
 ifeq ($(STATIC),1)
 LDHARDEN = -static-pie -Wl,-z,relro,-z,now
 endif
 DEFS	 = -D_GNU_SOURCE -DSENDWRAP_VERSION='"$(VERSION)"'
-SW_CFLAGS = $(DEFS) $(WARN) $(HARDEN) $(CFLAGS)
+SW_CFLAGS = $(DEFS) $(WARN) $(HARDEN) $(CPPFLAGS) $(CFLAGS)
 SW_LDFLAGS = $(LDHARDEN) $(LDFLAGS)
 
 # Test builds: build/plain and build/asan, each with its own flags.
@@ -83,13 +111,20 @@ $(B)/test_valgrind: tests/test_valgrind.c tests/harness.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_valgrind.c $(CMOCKA)
 
-# The unit tests, then the real binary on real loopback connections.
-run-tests: $(UNIT) $(TOOLS)
+# The cmocka unit tests: no sockets, no daemons, no root.  make
+# check-unit is all that the Debian package build runs (debian/rules).
+run-unit: $(UNIT)
 	@for t in $(UNIT); do echo "== $$t"; $$t || exit 1; done
+
+# The unit tests, then the real binary on real loopback connections.
+run-tests: run-unit $(TOOLS)
 	@echo "== $(B)/test_flow"
 	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_flow
 	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_greet_cache
 	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_faults
+
+check-unit:
+	$(MAKE) run-unit B=build/plain SAN=
 
 check-plain:
 	$(MAKE) run-tests B=build/plain SAN=
@@ -209,6 +244,16 @@ check-valgrind:
 
 CHECKS	+= check-hardening check-fuzz check-valgrind check-lint
 
+# The Debian package (debian/, make deb) built from a clean clone,
+# lintian, and the package installed, its systemd units run, removed
+# and purged; and what it installs compared with make install's files
+# (tests/package/run).  Needs root for apt-get; .ci/run installs the
+# tools.
+check-deb:
+	bash tests/package/run
+
+CHECKS	+= check-deb
+
 # bench/run: what a waiting connection costs, side by side with the MTA
 # launched directly, an exec-only floor and tcpd; bench/RESULTS.md has
 # this machine's table.  make bench installs what it needs and takes a
@@ -229,14 +274,60 @@ check: sendwrap
 	@for c in $(CHECKS); do $(MAKE) --no-print-directory $$c || exit 1; done
 	@echo "make check: all passed"
 
+# make install PREFIX=/usr installs the files of the Debian package at
+# the same paths (tests/package/run compares the two).  The units and
+# the examples name the sendwrap of SBINDIR.  /etc/sendwrap.allow goes
+# in only where there is none, as it is the administrator's from then
+# on: the sample's opening comments, which explain the format, and no
+# entry, so that it allowlists nobody but loopback.
+SED_PATHS = sed -e 's|/usr/local/sbin/sendwrap|$(SBINDIR)/sendwrap|g'
+SED_UNIT = $(SED_PATHS) -e 's|^\# /etc/systemd/system/|\# $(SYSTEMDUNITDIR)/|'
+
 install: sendwrap
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 755 sendwrap $(DESTDIR)$(SBINDIR)/sendwrap
-	install -m 644 sendwrap.8 $(DESTDIR)$(MANDIR)/man8/sendwrap.8
+	install -m 755 examples/sendwrap-stats $(DESTDIR)$(BINDIR)/sendwrap-stats
+	for m in $(MAN); do \
+	    d=$(DESTDIR)$(MANDIR)/man$${m##*.}; \
+	    install -d $$d && install -m 644 $$m $$d/$$m || exit 1; \
+	done
+	for u in $(SYSTEMD_UNITS); do \
+	    d=$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+	    $(SED_UNIT) $$u >$$d && chmod 644 $$d || exit 1; \
+	done
+	for f in $(DOCEX); do \
+	    d=$(DESTDIR)$(DOCDIR)/$$f; \
+	    install -d $${d%/*} && $(SED_PATHS) $$f >$$d && \
+	    if [ -x $$f ]; then chmod 755 $$d; else chmod 644 $$d; fi || exit 1; \
+	done
+	a=$(DESTDIR)$(SYSCONFDIR)/sendwrap.allow; [ -e $$a ] || { \
+	    sed -n '1,/^$$/p' examples/sendwrap.allow && \
+	    echo '# No entries yet: loopback alone is allowlisted, every other peer' && \
+	    echo '# waits.  $(DOCDIR)/examples/sendwrap.allow' && \
+	    echo '# has one entry of each form.'; } >$$a && chmod 644 $$a
+
+# The Debian package, from the tracked files as they are in this tree
+# (untracked files and build products stay out), built in build/deb/,
+# where the .deb ends up: make deb, then
+# sudo apt-get install ./build/deb/sendwrap_$(VERSION)_*.deb
+DEB_B	 = build/deb
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+	    { echo "debian/changelog has version $$v, the Makefile $(VERSION)" >&2; \
+	    exit 1; }
+	rm -rf $(DEB_B)
+	mkdir -p $(DEB_B)/sendwrap-$(VERSION)
+	git ls-files -z | tar --null -T - -cf - | \
+	    tar -xf - -C $(DEB_B)/sendwrap-$(VERSION)
+	cd $(DEB_B)/sendwrap-$(VERSION) && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_B)/sendwrap-$(VERSION)
+	@ls $(DEB_B)/sendwrap_$(VERSION)_*.deb
 
 clean:
 	rm -rf sendwrap build
 
 .PHONY: all check check-plain check-asan run-tests install clean check-man \
 	check-integration demo check-stats check-teaser fuzz check-fuzz \
-	check-lint check-hardening check-valgrind bench check-bench
+	check-lint check-hardening check-valgrind bench check-bench run-unit \
+	check-unit check-deb deb
