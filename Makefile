@@ -65,9 +65,10 @@ sendwrap: $(SRCS) $(HDRS)
 	$(CC) $(SW_CFLAGS) -o $@ $(SRCS) $(SW_LDFLAGS)
 
 # ---- tests ----
-UNIT	= $(B)/test_allowlist $(B)/test_sendwrap $(B)/test_passcache
+UNIT	= $(B)/test_allowlist $(B)/test_sendwrap $(B)/test_passcache \
+	  $(B)/test_log
 TOOLS	= $(B)/sendwrap $(B)/fakemta $(B)/test_flow $(B)/test_greet_cache \
-	  $(B)/test_faults
+	  $(B)/test_faults $(B)/test_listener $(if $(SAN),,$(B)/failalloc.so)
 
 $(B)/test_allowlist: tests/test_allowlist.c allowlist.c allowlist.h
 	@mkdir -p $(B)
@@ -79,6 +80,10 @@ MODS	 = listener.c peer.c log.c allowlist.c passcache.c
 $(B)/test_sendwrap: tests/test_sendwrap.c $(SRCS) $(HDRS)
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_sendwrap.c $(MODS) $(CMOCKA)
+
+$(B)/test_log: tests/test_log.c log.c log.h
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_log.c $(CMOCKA)
 
 $(B)/test_passcache: tests/test_passcache.c tests/cachedir.h passcache.c \
     passcache.h allowlist.c allowlist.h
@@ -107,6 +112,16 @@ $(B)/test_faults: tests/test_faults.c tests/harness.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_faults.c $(CMOCKA)
 
+# The faults tests make calloc() fail through this (plain build only:
+# the sanitizers keep malloc to themselves).
+$(B)/failalloc.so: tests/failalloc.c
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -shared -fPIC -o $@ tests/failalloc.c
+
+$(B)/test_listener: tests/test_listener.c tests/harness.h
+	@mkdir -p $(B)
+	$(CC) $(TEST_CFLAGS) -o $@ tests/test_listener.c $(CMOCKA)
+
 $(B)/test_valgrind: tests/test_valgrind.c tests/harness.h
 	@mkdir -p $(B)
 	$(CC) $(TEST_CFLAGS) -o $@ tests/test_valgrind.c $(CMOCKA)
@@ -121,7 +136,9 @@ run-tests: run-unit $(TOOLS)
 	@echo "== $(B)/test_flow"
 	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_flow
 	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_greet_cache
-	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_faults
+	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta \
+	    FAILALLOC=$(if $(SAN),,$(B)/failalloc.so) $(B)/test_faults
+	SENDWRAP=$(B)/sendwrap FAKEMTA=$(B)/fakemta $(B)/test_listener
 
 check-unit:
 	$(MAKE) run-unit B=build/plain SAN=

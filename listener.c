@@ -1025,6 +1025,7 @@ shut_down_all(int sig)
 		if (lp->state != L_FREE)
 			close((int)fd);
 	}
+	log_report_lost();
 	log_flush();
 	return 0;
 }
@@ -1167,7 +1168,6 @@ static void
 on_time(void)
 {
 	int64_t now = now_ns();
-	unsigned long lost;
 	int i;
 
 	while (L.nheap > 0 && L.peer[L.heap[0]].deadline <= now)
@@ -1181,9 +1181,7 @@ on_time(void)
 		L.next_tick = now + (int64_t)TICK_MS * 1000000;
 		if (L.broken == NULL)
 			check_rules();
-		if ((lost = log_lost()) > 0)
-			logmsg(LOG_WARNING, "%lu log lines lost: the log did "
-			    "not keep up", lost);
+		log_report_lost();
 	}
 	log_flush();
 }

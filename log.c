@@ -155,6 +155,23 @@ log_lost(void)
 	return n;
 }
 
+/*
+ * Say how many lines were lost since it was last said.  If the log has
+ * no room for that either, the count is kept for the next try.
+ */
+void
+log_report_lost(void)
+{
+	unsigned long n = lg.lost;
+
+	if (n == 0)
+		return;
+	lg.lost = 0;
+	logmsg(LOG_WARNING, "%lu log lines lost: the log did not keep up", n);
+	if (lg.lost > 0)
+		lg.lost = n;
+}
+
 static ssize_t
 put(const char *buf, size_t len)
 {
@@ -182,38 +199,47 @@ log_flush(void)
 	}
 }
 
-/* A whole line to stderr; in the listener, what does not fit waits. */
+/*
+ * A whole line to stderr.  Blocking, it all goes out.  Non-blocking
+ * (the listener), a line that finds no room is lost and counted; one
+ * that a stream socket took in part is finished later, before any
+ * other, so that no line is ever cut.  (A pipe takes a line of at most
+ * PIPE_BUF bytes whole or not at all.)
+ */
 static void
 to_stream(const char *line, size_t len)
 {
-	ssize_t n = 0;
+	size_t done = 0;
+	ssize_t n;
 
 	log_flush();
-	if (lg.pending == 0) {
-		while ((size_t)n < len) {
-			ssize_t k = put(line + n, len - (size_t)n);
-
-			if (k > 0) {
-				n += k;
-				continue;
-			}
-			if (k == -1 && errno == EINTR)
-				continue;
-			if (k == -1 && errno == EAGAIN && lg.nonblocking)
-				break;
-			if (n == 0)
-				lg.lost++;
+	if (lg.pending > 0) {
+		if (lg.pending + len > sizeof(lg.tail)) {
+			lg.lost++;
 			return;
 		}
-		if ((size_t)n == len)
-			return;
-	}
-	if (lg.pending + (len - (size_t)n) > sizeof(lg.tail)) {
-		lg.lost++;
+		memcpy(lg.tail + lg.pending, line, len);
+		lg.pending += len;
 		return;
 	}
-	memcpy(lg.tail + lg.pending, line + n, len - (size_t)n);
-	lg.pending += len - (size_t)n;
+	while (done < len) {
+		n = put(line + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			if (lg.nonblocking && done < len)
+				break;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (done == 0)
+			lg.lost++;
+		return;
+	}
+	if (done < len) {
+		memcpy(lg.tail, line + done, len - done);
+		lg.pending = len - done;
+	}
 }
 
 /* One datagram; a daemon restarted since is reconnected to, once. */

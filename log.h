@@ -28,6 +28,7 @@ void		 logmsg(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 log_flush(void);
 unsigned long	 log_lost(void);
+void		 log_report_lost(void);
 int		 log_syslog_reachable(void);
 int		 fd_is_inet_socket(int);
 

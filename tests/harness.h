@@ -135,7 +135,7 @@ h_sockaddr(const char *ip, unsigned short port, struct sockaddr_storage *ss,
  * dual-stack listener, which sees an IPv4 client as ::ffff:a.b.c.d.
  * Returns 0 or -1.
  */
-static int
+static __attribute__((unused)) int
 h_connect(const char *src, const char *dst, int *client, int *server)
 {
 	struct sockaddr_storage la, ca, to;
@@ -180,7 +180,7 @@ fail:
  * as a careless launcher might: it must not reach the MTA.  The caller
  * keeps in and out; r->client is -1.
  */
-static int
+static __attribute__((unused)) int
 h_spawn(struct h_run *r, int in, int out, enum h_stderr mode,
     const char *const *args)
 {
@@ -240,7 +240,7 @@ h_spawn(struct h_run *r, int in, int out, enum h_stderr mode,
 }
 
 /* h_spawn() on a new loopback connection from src to dst. */
-static int
+static __attribute__((unused)) int
 h_start(struct h_run *r, const char *src, const char *dst,
     enum h_stderr mode, const char *const *args)
 {
@@ -317,7 +317,7 @@ h_read_all(int fd, char *buf, size_t size, int timeout_ms)
  * killing it after that.  Then collect its log.  Returns the wait
  * status, or -1 if it had to be killed.
  */
-static int
+static __attribute__((unused)) int
 h_finish(struct h_run *r, int timeout_ms)
 {
 	double end = h_now() + timeout_ms / 1000.0;
@@ -381,7 +381,7 @@ h_cleanup(void **state)
 }
 
 /* Count the log lines that contain needle. */
-static int
+static __attribute__((unused)) int
 h_log_count(const struct h_run *r, const char *needle)
 {
 	const char *p = r->log;
@@ -395,7 +395,7 @@ h_log_count(const struct h_run *r, const char *needle)
 }
 
 /* The number of lines in the log. */
-static int
+static __attribute__((unused)) int
 h_log_lines(const struct h_run *r)
 {
 	return h_log_count(r, "\n");

@@ -1295,6 +1295,46 @@ test_bad_delay_numbers_are_refused_with_421(void **state)
 	assert_false(h_mta_ran());
 }
 
+/* ---- no memory ---- */
+
+static void
+fail_calloc(void)
+{
+	const char *shim = getenv("FAILALLOC");
+
+	if (shim != NULL)
+		setenv("LD_PRELOAD", shim, 1);
+	unsetenv("FAILALLOC_MIN");
+}
+
+/*
+ * No memory to hold the options is sendwrap's failure, not a mistake
+ * in them: 421 4.3.0, exit 71, and the one line goes where -s says.
+ */
+static void
+test_no_memory_for_the_options_is_an_internal_failure(void **state)
+{
+	const char *shim = getenv("FAILALLOC");
+	struct h_run r;
+	char line[512];
+
+	(void)state;
+	if (shim == NULL || *shim == '\0') {
+		print_message("SKIP: no FAILALLOC shim (sanitizer build)\n");
+		skip();
+	}
+	h_child_setup = fail_calloc;
+	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
+	    ARGS("-s", "-A", "127.0.0.2 5", "--", mta)), 0);
+	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
+	assert_true(strncmp(line, "421 4.3.0 ", 10) == 0);
+	assert_int_equal(h_finish(&r, FINISH_MS), EX_OSERR << 8);
+	assert_int_equal(h_log_lines(&r), 1);
+	assert_non_null(strstr(r.log, "error ip=127.0.0.2 port="));
+	assert_non_null(strstr(r.log, " reason=\"out of memory\"\n"));
+	assert_false(h_mta_ran());
+}
+
 /* ---- descriptors leaked by the launcher ---- */
 
 static void
@@ -1437,6 +1477,7 @@ main(void)
 		T(test_very_long_arguments_are_refused_or_used_safely),
 		T(test_thousands_of_A_entries_all_count_and_the_last_decides),
 		T(test_bad_delay_numbers_are_refused_with_421),
+		T(test_no_memory_for_the_options_is_an_internal_failure),
 		T(test_only_fds_0_1_2_reach_the_program_whatever_the_launcher_leaks),
 #undef T
 	};

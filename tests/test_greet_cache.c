@@ -780,6 +780,25 @@ test_query_and_check_see_the_cache(void **state)
 	assert_non_null(strstr(out, "-C: ttl \"1d\" is not a whole number"));
 }
 
+/* What a person typed is shown escaped and cut, never raw. */
+static void
+test_query_echoes_a_bad_address_escaped(void **state)
+{
+	char out[OUT_MAX], arg[200];
+
+	(void)state;
+	memset(arg, 'x', sizeof(arg) - 1);
+	arg[sizeof(arg) - 1] = '\0';
+	memcpy(arg, "a\nb\x1b[2J", 7);
+	assert_int_equal(run_cmd(ARGS("-q", arg, "--", mta), out, sizeof(out)),
+	    EX_USAGE);
+	assert_null(strchr(out, '\x1b'));
+	assert_non_null(strstr(out, "sendwrap: -q: \"a\\nb\\x1b[2Jxxx"));
+	assert_non_null(strstr(out, "xxx...\" is not an IPv4 or IPv6 "
+	    "address\n"));
+	assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+}
+
 int
 main(void)
 {
@@ -807,6 +826,7 @@ main(void)
 		T(test_two_peers_passing_at_once_leave_one_entry),
 		T(test_prune_removes_expired_entries_for_cron),
 		T(test_query_and_check_see_the_cache),
+		T(test_query_echoes_a_bad_address_escaped),
 #undef T
 	};
 	int rc;
