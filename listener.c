@@ -786,8 +786,9 @@ refuse_broken(int fd, struct peer *p)
 	close(fd);
 }
 
+/* A new connection, accepted at since: decide, then wait or go on. */
 static void
-admit(int fd, const struct sockaddr_storage *ss)
+admit(int fd, const struct sockaddr_storage *ss, int64_t since)
 {
 	struct lpeer *lp;
 	struct al_match m;
@@ -829,7 +830,7 @@ admit(int fd, const struct sockaddr_storage *ss)
 	}
 	lp = &L.peer[fd];
 	memset(lp, 0, sizeof(*lp));
-	lp->since = now_ns();
+	lp->since = since;	/* the delay counts from the accept */
 	memcpy(lp->addr, p.addr, 16);
 	lp->port = (unsigned short)p.port;
 	lp->delay_ms = v.delay_ms;
@@ -893,7 +894,7 @@ on_listener(int lfd)
 			close(fd);
 			continue;
 		}
-		admit(fd, &ss);
+		admit(fd, &ss, now_ns());
 	}
 }
 

@@ -97,6 +97,28 @@ h_mta_ran(void)
 	return access(h_mark, F_OK) == 0;
 }
 
+/* Copy the file src to dst, mode mode: a program a test may remove. */
+static void __attribute__((unused))
+h_copy(const char *src, const char *dst, mode_t mode)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    mode)) == -1) {
+		fprintf(stderr, "h_copy %s %s: %s\n", src, dst, strerror(errno));
+		abort();
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			abort();
+	close(in);
+	close(out);
+	chmod(dst, mode);
+}
+
 static double
 h_now(void)
 {

@@ -157,20 +157,12 @@ test_program_that_is_a_directory_gives_421_at_once(void **state)
 static void
 test_program_removed_during_the_wait_gives_421_after_it(void **state)
 {
-	char prog[256], line[512], buf[65536];
+	char prog[256], line[512];
 	struct h_run r;
-	ssize_t n;
-	int in, out;
 
 	(void)state;
 	snprintf(prog, sizeof(prog), "%s/vanishing-mta", tmpdir);
-	assert_true((in = open(mta, O_RDONLY | O_CLOEXEC)) != -1);
-	assert_true((out = open(prog, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0755)) != -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	close(in);
-	close(out);
+	h_copy(mta, prog, 0755);
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
 	    ARGS("-s", "-A", "127.0.0.2 0.6", "--", prog)), 0);
 	usleep(200000);
@@ -284,24 +276,32 @@ test_allowlist_that_is_a_device_or_fifo_does_not_hang(void **state)
 	expect_list_refused_and_delay_applied(fifo, "is not a regular file");
 }
 
+/* tmpdir/big.allow: lines host entries in 10/8, then last. */
+static void
+write_big_list(char *path, size_t size, long lines, const char *last)
+{
+	FILE *f;
+	long i;
+
+	snprintf(path, size, "%s/big.allow", tmpdir);
+	assert_non_null(f = fopen(path, "we"));
+	for (i = 0; i < lines; i++)
+		fprintf(f, "10.%ld.%ld.%ld/32 1\n", i >> 16, (i >> 8) & 255,
+		    i & 255);
+	fputs(last, f);
+	assert_int_equal(fclose(f), 0);
+}
+
 static void
 test_million_line_allowlist_is_scanned_to_its_last_line(void **state)
 {
 	enum { LINES = 1000000 };
 	char path[256], line[512], want[512];
 	struct h_run r;
-	FILE *f;
-	long i;
 	int status;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/big.allow", tmpdir);
-	assert_non_null(f = fopen(path, "we"));
-	for (i = 0; i < LINES; i++)
-		fprintf(f, "10.%ld.%ld.%ld/32 1\n", i >> 16, (i >> 8) & 255,
-		    i & 255);
-	fputs("127.0.0.2 0.2\n", f);
-	assert_int_equal(fclose(f), 0);
+	write_big_list(path, sizeof(path), LINES, "127.0.0.2 0.2\n");
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
 	    ARGS("-s", "-v", "-a", path, "--", mta)), 0);
 	h_read_line(r.client, line, sizeof(line), 30000);
@@ -844,17 +844,9 @@ test_sigterm_during_the_allowlist_scan_gives_421(void **state)
 	char path[256], line[512];
 	struct h_run r;
 	double t0;
-	FILE *f;
-	long i;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/big.allow", tmpdir);
-	assert_non_null(f = fopen(path, "we"));
-	for (i = 0; i < LINES; i++)
-		fprintf(f, "10.%ld.%ld.%ld/32 1\n", i >> 16, (i >> 8) & 255,
-		    i & 255);
-	fputs("127.0.0.2\n", f);
-	assert_int_equal(fclose(f), 0);
+	write_big_list(path, sizeof(path), LINES, "127.0.0.2\n");
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
 	    ARGS("-s", "-a", path, "--", mta)), 0);
 	t0 = h_now();

@@ -498,20 +498,12 @@ test_entries_are_named_by_the_address_text(void **state)
 static void
 test_a_pass_whose_exec_fails_is_taken_back(void **state)
 {
-	char prog[256], line[600], buf[65536];
+	char prog[256], line[600];
 	struct h_run r;
-	ssize_t n;
-	int in, out;
 
 	(void)state;
 	snprintf(prog, sizeof(prog), "%s/vanishing-mta", tmpdir);
-	assert_true((in = open(mta, O_RDONLY | O_CLOEXEC)) != -1);
-	assert_true((out = open(prog, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC, 0755)) != -1);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	close(in);
-	close(out);
+	h_copy(mta, prog, 0755);
 	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
 	    ARGS("-s", "-c", cache, "-A", "127.0.0.2 0.6", "--", prog)), 0);
 	usleep(200000);
