@@ -956,6 +956,10 @@ load_rules(const char *why)
 	}
 	sources_read(L.c, NULL, &m, fresh.table, &r, &fresh.st);
 	report_more(&r);
+	/* A pass cache that could not be used may have been mended. */
+	if (L.c->cache_dir != NULL && L.pc.fd == -1 &&
+	    pc_open(&L.pc, L.c->cache_dir, L.c->cache_ttl) == -1)
+		logmsg(LOG_ERR, "%s", L.pc.msg);
 	al_table_free(L.rules.table);
 	L.rules = fresh;
 	al_delay_format(fresh.st.longest_ms, delay, sizeof(delay));
@@ -1231,9 +1235,6 @@ listener_run(const struct config *c, int optrc)
 		    "connection gets %s", L.broken, L.broken_code);
 	else {
 		load_rules("read");
-		if (c->cache_dir != NULL && pc_open(&L.pc, c->cache_dir,
-		    c->cache_ttl) == -1)
-			logmsg(LOG_ERR, "%s", L.pc.msg);
 		logmsg(LOG_INFO, "listening on %d sockets: at most %lu "
 		    "waiting, %lu from one address, %lu sessions", L.nlisten,
 		    L.max_conns, c->per_address, c->sessions);
