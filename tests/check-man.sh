@@ -25,6 +25,14 @@
 #    usage text, and its option table names only documented options.
 # 6. sendwrap.8 and sendwrap.allow.5 refer to each other (.Xr), so that
 #    a reader of either finds the other.
+# 7. tests/check-diagnostics.sh finds nothing: every message the code can
+#    print or log is in DIAGNOSTICS and every entry there is one the code
+#    prints; the outcome words and fields in LOGGING, the SMTP replies
+#    and the -q lines are those of the code (see that script).
+# 8. That check is not blind: on copies of the pages with an entry
+#    removed, added or listed twice, and of the sources with a new
+#    message, a new message composed into others, a new outcome, field
+#    or reply, it fails and names what is missing.
 #
 # Usage: tests/check-man.sh [sendwrap [sendwrap.8 [README.md
 #            [sendwrap.allow.5]]]]
@@ -557,6 +565,109 @@ man_name=${man##*/}
 fmt_name=${fmt##*/}
 xref "$man" "${fmt_name%.*}" "${fmt_name##*.}"
 xref "$fmt" "${man_name%.*}" "${man_name##*.}"
+
+# ---- 7. messages, outcomes, fields, replies ----
+
+diag=tests/check-diagnostics.sh
+if sh "$diag" . "$man" "$fmt" >"$tmp/diag" 2>&1; then
+	ok "the code and the pages agree: $(sed -n 's/^diagnostics: //p' "$tmp/diag")"
+else
+	not_ok "the code and the pages disagree ($diag)"
+	show "$tmp/diag"
+fi
+
+# ---- 8. the check of 7 is not blind ----
+
+mkdir "$tmp/src" "$tmp/mut"
+cp ./*.c ./*.h "$tmp/src/"
+
+# expect_finding WHAT TEXT SRCDIR MAN FMT: check-diagnostics.sh fails on
+# these files and names TEXT.
+expect_finding() {
+	if sh "$diag" "$3" "$4" "$5" >"$tmp/mut.out" 2>&1; then
+		not_ok "check-diagnostics passes when $1"
+	elif grep -qF -- "$2" "$tmp/mut.out"; then
+		ok "check-diagnostics fails when $1"
+	else
+		not_ok "check-diagnostics fails when $1, but does not name: $2"
+		show "$tmp/mut.out"
+	fi
+}
+
+# without PAGE LINE: PAGE without its line LINE (whole), in $tmp/mut.
+without() {
+	out=$tmp/mut/${1##*/}
+	if grep -qxF -- "$2" "$1"; then
+		grep -vxF -- "$2" "$1" >"$out"
+	else
+		cp "$1" "$out"
+		echo "# cannot plant: $1 has no line $2"
+	fi
+}
+
+# A page entry gone: the message it listed is reported.
+without "$man" '.It Li waiting failed\&: Ar error'
+expect_finding "an entry of $man is removed" "waiting failed: %" \
+    "$tmp/src" "$out" "$fmt"
+without "$fmt" '.It Li NUL byte in line'
+expect_finding "an entry of $fmt is removed" "NUL byte in line" \
+    "$tmp/src" "$man" "$out"
+without "$man" '.It Li held'
+expect_finding "a field is removed from LOGGING" "Fields lacks it: held" \
+    "$tmp/src" "$out" "$fmt"
+without "$man" '.It Li busy Li ip= Ns Ar A Li port= Ns Ar P Li delay= Ns Ar S Li after= Ns Ar S Li held= Ns Ar S'
+expect_finding "an outcome is removed from LOGGING" \
+    "Outcome lines lacks it: busy" "$tmp/src" "$out" "$fmt"
+without "$man" '.It Li 421 4.7.0 Ar HOST Li Too many connections from your address; come back later'
+expect_finding "a reply is removed" "Too many connections from your address" \
+    "$tmp/src" "$out" "$fmt"
+
+# A page entry the code never prints, and one listed twice.
+awk '{ print } /^\.Ss Reasons of error lines/ { r = 1 }
+r && /^\.Bl/ { print ".It Li a message sendwrap never prints"; r = 0 }' \
+    "$man" >"$tmp/mut/extra.8"
+expect_finding "an entry of $man is one the code never prints" \
+    "a message sendwrap never prints" "$tmp/src" "$tmp/mut/extra.8" "$fmt"
+awk '{ print } $0 == ".It Li program name is too long" { print }' \
+    "$man" >"$tmp/mut/twice.8"
+expect_finding "an entry is listed twice" "listed twice" \
+    "$tmp/src" "$tmp/mut/twice.8" "$fmt"
+awk '{ print } $0 == ".It Li - Ns Ar X Li needs a pass cache directory (-c dir)" {
+	print ".It Li -C needs a pass cache directory (-c dir)" }' \
+    "$man" >"$tmp/mut/values.8"
+expect_finding "a message is listed twice, once with a value" \
+    "listed twice (first at" "$tmp/src" "$tmp/mut/values.8" "$fmt"
+
+# New output in the code: each is reported.
+cp -R "$tmp/src" "$tmp/src.new"
+cat >>"$tmp/src.new/peer.c" <<'PROBE'
+void
+probe_output(struct peer *p, struct line *l)
+{
+	logmsg(LOG_ERR, "a message no page lists: %s", "x");
+	line_begin(l, "probeword", p);
+	line_add(l, " probefield=%d", 1);
+	reply(p, "421 4.9.9", "Probe reply");
+}
+PROBE
+expect_finding "the code logs a new message" "a message no page lists: %" \
+    "$tmp/src.new" "$man" "$fmt"
+expect_finding "the code logs a new outcome" "Outcome lines lacks it: probeword" \
+    "$tmp/src.new" "$man" "$fmt"
+expect_finding "the code logs a new field" "Fields lacks it: probefield" \
+    "$tmp/src.new" "$man" "$fmt"
+expect_finding "the code sends a new reply" "421 4.9.9" \
+    "$tmp/src.new" "$man" "$fmt"
+# A new message of al_delay_parse() reaches -d, -w and the allowlist.
+cp -R "$tmp/src" "$tmp/src.delay"
+sed '/"delay %s has more than 3 decimal places", q);/a\
+		snprintf(msg, msgsz, "delay %s is a probe", q);' \
+    allowlist.c >"$tmp/src.delay/allowlist.c"
+if cmp -s allowlist.c "$tmp/src.delay/allowlist.c"; then
+	echo "# cannot plant: allowlist.c has no delay message to follow"
+fi
+expect_finding "a message is composed into others" "-w: delay % is a probe" \
+    "$tmp/src.delay" "$man" "$fmt"
 
 echo "man: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
