@@ -63,6 +63,7 @@ enum lstate { L_FREE, L_WAITING, L_HELD, L_DRAINING };
 #define F_CACHED	0x20	/* let in by the pass cache */
 #define F_EARLY		0x40	/* talked early; -e log lets it in */
 #define F_PASSED	0x80	/* its pass was just recorded */
+#define F_URGENT	0x100	/* F_EARLY with an out-of-band byte */
 
 /*
  * One held connection, indexed by its fd.  Kept small: the text of its
@@ -79,10 +80,11 @@ struct lpeer {
 	unsigned	 delay_ms;
 	unsigned	 age;		/* F_CACHED: seconds since its pass */
 	unsigned	 drained;	/* L_DRAINING: bytes read */
+	unsigned	 early_ms;	/* F_EARLY: when it talked */
 	int		 prev, next;	/* L_HELD: the queue for a session */
 	unsigned short	 port;
+	unsigned short	 flags;
 	unsigned char	 state;
-	unsigned char	 flags;
 };
 
 /* A count of waiting peers per address (IPv4) or /64 (IPv6). */
@@ -138,6 +140,7 @@ static struct {
 	char		 remote_addr[INET6_ADDRSTRLEN + 16];
 	char		 remote_port[32];
 	volatile int	 spawn_errno;	/* set by a vfork() child */
+	const char * volatile spawn_step;	/* what failed in it */
 } L;
 
 /* ---- the sockets we were given ---- */
@@ -477,6 +480,7 @@ spawn(int fd, const struct peer *p)
 	if ((fl = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	L.spawn_errno = 0;
+	L.spawn_step = "exec";
 	/*
 	 * vfork(), not posix_spawn(): the same borrowed-memory child, but
 	 * one that can also give back the launcher's descriptor limit.
@@ -488,6 +492,8 @@ spawn(int fd, const struct peer *p)
 		if (dup2(fd, 0) == -1 || dup2(fd, 1) == -1 ||
 		    (L.fd2_is_listener && dup2(fd, 2) == -1)) {
 			L.spawn_errno = errno;
+			L.spawn_step = "dup2";
+			(void)send(fd, fail, sizeof(fail) - 1, MSG_NOSIGNAL);
 			_exit(EX_OSERR);
 		}
 		(void)close_range(3, ~0U, 0);
@@ -533,8 +539,8 @@ start_session(int fd)
 			reply_unavailable(&p, "421 4.3.0");
 		} else {
 			/* The child told the peer; the pass is not earned. */
-			snprintf(why, sizeof(why), "exec %s: %s", L.path,
-			    strerror(errno));
+			snprintf(why, sizeof(why), "%s %s: %s", L.spawn_step,
+			    L.path, strerror(errno));
 			if (lp->flags & F_PASSED)
 				cache_note(&L.pc, &v, lp->addr, 0);
 			line_begin(&l, "error", &p);
@@ -544,9 +550,14 @@ start_session(int fd)
 		close(fd);
 		return;
 	}
-	close(fd);
-	if (lp->flags & F_EARLY)	/* -e log: its line is logged */
+	if (lp->flags & F_EARLY) {
+		/* -e log: its one line, now that it has the program. */
+		log_early(L.c, &p, &v, lp->early_ms,
+		    (lp->flags & F_URGENT) != 0);
+		close(fd);
 		return;
+	}
+	close(fd);
 	line_begin(&l, word, &p);
 	line_seconds(&l, "delay", v.kind == V_WAIT ? lp->delay_ms : 0);
 	if (lp->flags & F_CACHED)
@@ -636,18 +647,20 @@ early(int fd, int urgent)
 	as_peer(fd, lp, &p);
 	as_verdict(lp, &v);
 	cache_note(&L.pc, &v, lp->addr, 0);
-	log_early(L.c, &p, &v, (unsigned)now_ms_since(lp->since), urgent);
-	switch (L.c->action) {
-	case ACT_DROP:
-		release(fd, 1);
-		return;
-	case ACT_LOG:
-		lp->flags |= F_EARLY;
+	if (L.c->action == ACT_LOG) {
+		/*
+		 * It gets the program anyway, maybe after a wait for a
+		 * session: its early line is the one it ends with then.
+		 */
+		lp->flags |= F_EARLY | (urgent ? F_URGENT : 0);
+		lp->early_ms = (unsigned)now_ms_since(lp->since);
 		give_program(fd);
 		return;
-	case ACT_TEMPFAIL:
-	case ACT_REJECT:
-		break;
+	}
+	log_early(L.c, &p, &v, (unsigned)now_ms_since(lp->since), urgent);
+	if (L.c->action == ACT_DROP) {
+		release(fd, 1);
+		return;
 	}
 	/* Read what it sent, reply, and let it see the close. */
 	while (lp->drained < DRAIN_BYTES &&
@@ -693,7 +706,9 @@ on_peer(int fd, uint32_t events)
 		return;
 	case L_HELD:
 		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-			end_with(fd, "hangup", " reason=eof", LOG_INFO);
+			n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+			end_with(fd, "hangup", n == -1 && errno == ECONNRESET ?
+			    " reason=reset" : " reason=eof", LOG_INFO);
 			release(fd, 1);
 		}
 		return;
@@ -946,12 +961,17 @@ load_rules(const char *why)
 		if (L.c->src[i].is_file)
 			look(L.c->src[i].text, &L.seen[i]);
 	if ((fresh.table = al_table_new()) == NULL) {
-		logmsg(LOG_ERR, "allowlist %s: out of memory; the rules stay "
-		    "as they were", why);
-		if (L.rules.table == NULL) {	/* none yet: trust nothing */
-			L.rules.st.problems = 1;
-			L.rules.st.longest_ms = L.c->delay_ms;
+		if (L.rules.table != NULL) {
+			logmsg(LOG_ERR, "allowlist %s: out of memory; the rules "
+			    "stay as they were", why);
+			return;
 		}
+		/* No rules yet: trust nothing. */
+		L.rules.st.problems = 1;
+		L.rules.st.longest_ms = L.c->delay_ms;
+		al_delay_format(L.c->delay_ms, delay, sizeof(delay));
+		logmsg(LOG_ERR, "allowlist %s: out of memory; no peer is "
+		    "allowlisted and every peer waits %s seconds", why, delay);
 		return;
 	}
 	sources_read(L.c, NULL, &m, fresh.table, &r, &fresh.st);
@@ -1053,7 +1073,7 @@ on_signals(void)
 	reap();
 	if (stop)
 		return shut_down_all(stop);
-	if (L.reload_now)
+	if (L.reload_now && L.broken == NULL)
 		check_rules();
 	return -1;
 }

@@ -107,6 +107,8 @@ print_errors(const struct config *c)
 {
 	unsigned i;
 
+	if (c->no_memory)
+		fprintf(stderr, "sendwrap: out of memory\n");
 	for (i = 0; i < c->nerrors && i < OPT_ERRORS_MAX; i++)
 		fprintf(stderr, "sendwrap: %s\n", c->error[i]);
 	if (c->nerrors > OPT_ERRORS_MAX)
@@ -475,10 +477,8 @@ check_config(const struct config *c, int optrc)
 
 	if (optrc == -1) {
 		print_errors(c);
-		if (c->no_memory) {
-			fprintf(stderr, "sendwrap: out of memory\n");
+		if (c->no_memory)
 			return EX_OSERR;
-		}
 		problems++;
 	}
 	if (c->query != NULL && al_addr_parse(c->query, addr) == -1) {
@@ -616,7 +616,7 @@ shut_down(struct peer *p, const struct verdict *v, int sig)
 
 	line_begin(&l, "shutdown", p);
 	if (v != NULL) {
-		line_seconds(&l, "delay", v->delay_ms);
+		line_seconds(&l, "delay", v->kind == V_WAIT ? v->delay_ms : 0);
 		line_seconds(&l, "after", (unsigned)now_ms_since(started));
 	}
 	line_add(&l, " signal=%s", signal_name(sig, name, sizeof(name)));

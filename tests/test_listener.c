@@ -603,6 +603,34 @@ test_sessions_are_capped_and_passed_peers_held(void **state)
 	assert_int_equal(l_count(&l, "ip=127.0.0.4 "), 1);
 }
 
+/* -e log, and the session must wait: still one line, the early one. */
+static void
+test_an_early_talker_let_in_by_minus_e_log_gets_one_line(void **state)
+{
+	struct lsn l;
+	char line[512];
+	int a, b;
+
+	(void)state;
+	l_start(&l, 0, ARGS("-s", "-e", "log", "-m", "1", "-A",
+	    "127.0.0.0/8 0.2", "--", mta));
+	assert_true(l_wait_log(&l, " 1 sessions", 1, SOON_MS));
+	a = l_connect(&l, "127.0.0.2");
+	expect_greeting(a, SOON_MS);
+	b = l_connect(&l, "127.0.0.3");
+	assert_int_equal(write(b, "EHLO b\r\n", 8), 8);
+	usleep(300000);
+	quit(a);
+	expect_greeting(b, SOON_MS);
+	assert_true(h_read_line(b, line, sizeof(line), SOON_MS) > 0);
+	assert_string_equal(line, "250 got EHLO b\r\n");
+	quit(b);
+	assert_int_equal(l_stop(&l), 0);
+	assert_int_equal(l_count(&l, "ip=127.0.0.3 "), 1);
+	assert_non_null(strstr(l.log, "early ip=127.0.0.3 "));
+	assert_non_null(strstr(l.log, " action=log rule=-A:1\n"));
+}
+
 /* ---- the allowlist, read again ---- */
 
 static void
@@ -829,6 +857,7 @@ main(void)
 		T(test_per_address_limit_turns_the_next_peer_away_with_421),
 		T(test_total_limit_turns_the_next_peer_away_but_allowlisted_ones_pass),
 		T(test_sessions_are_capped_and_passed_peers_held),
+		T(test_an_early_talker_let_in_by_minus_e_log_gets_one_line),
 		T(test_an_edited_allowlist_takes_effect_without_a_restart),
 		T(test_sighup_reloads_at_once),
 		T(test_sigterm_tells_every_waiting_peer_and_spares_running_sessions),
