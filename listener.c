@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -51,8 +52,11 @@
 #define STILL_MS	1000	/* a changed file must stand still this long */
 #define DRAIN_MS	2000	/* after a reply to an early talker */
 #define DRAIN_BYTES	65536
+#define DRAIN_MAX	256	/* early talkers drained at once; others closed */
+#define SP_BUF		(1024 * 1024)	/* the starter's socket buffers */
+#define SP_WAIT_MS	2000	/* at shutdown, for programs being started */
 
-enum lstate { L_FREE, L_WAITING, L_HELD, L_DRAINING };
+enum lstate { L_FREE, L_WAITING, L_HELD, L_DRAINING, L_STARTING };
 
 /* Flags of a peer. */
 #define F_TEASED	0x01
@@ -62,8 +66,7 @@ enum lstate { L_FREE, L_WAITING, L_HELD, L_DRAINING };
 #define F_KEYED		0x10	/* the pass cache knows its key */
 #define F_CACHED	0x20	/* let in by the pass cache */
 #define F_EARLY		0x40	/* talked early; -e log lets it in */
-#define F_PASSED	0x80	/* its pass was just recorded */
-#define F_URGENT	0x100	/* F_EARLY with an out-of-band byte */
+#define F_PASSED	0x80	/* waited out its delay in silence */
 
 /*
  * One held connection, indexed by its fd.  Kept small: the text of its
@@ -80,7 +83,7 @@ struct lpeer {
 	unsigned	 delay_ms;
 	unsigned	 age;		/* F_CACHED: seconds since its pass */
 	unsigned	 drained;	/* L_DRAINING: bytes read */
-	unsigned	 early_ms;	/* F_EARLY: when it talked */
+	struct line	*early;		/* F_EARLY: its line, made as it talked */
 	int		 prev, next;	/* L_HELD: the queue for a session */
 	unsigned short	 port;
 	unsigned short	 flags;
@@ -123,7 +126,9 @@ static struct {
 	unsigned	 nheap;
 	struct slot	*slot;		/* per-address counts */
 	size_t		 nslot;		/* a power of two */
-	unsigned long	 held_conns;	/* waiting, held or draining */
+	unsigned long	 held_conns;	/* waiting or held */
+	unsigned long	 draining;	/* answered early talkers, closing */
+	unsigned long	 starting;	/* handed to the starter, unanswered */
 	unsigned long	 max_conns;
 	unsigned long	 sessions;	/* programs running */
 	int		 held_head, held_tail;
@@ -139,6 +144,8 @@ static struct {
 	char		**envp;		/* the program's environment */
 	char		 remote_addr[INET6_ADDRSTRLEN + 16];
 	char		 remote_port[32];
+	int		 sp;		/* the starter's socket, or -1 */
+	pid_t		 sp_pid;
 	volatile int	 spawn_errno;	/* set by a vfork() child */
 	const char * volatile spawn_step;	/* what failed in it */
 } L;
@@ -442,13 +449,20 @@ release(int fd, int close_it)
 
 	if (lp->state == L_FREE)
 		return;
+	if (close_it) {		/* a held -e log talker that never got in */
+		free(lp->early);
+		lp->early = NULL;
+	}
 	heap_remove(fd);
 	if (lp->state == L_WAITING)
 		slot_remove(lp->addr);
 	if (lp->state == L_HELD)
 		held_unlink(fd);
+	if (lp->state == L_DRAINING)
+		L.draining--;
+	else
+		L.held_conns--;
 	lp->state = L_FREE;
-	L.held_conns--;
 	if (close_it)
 		close(fd);		/* and out of epoll with it */
 	else
@@ -461,21 +475,20 @@ release(int fd, int close_it)
  * fd closed, the launcher's signals and limits, LISTEN_* gone and
  * REMOTE_ADDR/REMOTE_PORT set as systemd's Accept=yes sets them.  Only
  * system calls run in the vfork() child, on memory prepared here.
- * Returns 0, or -1 with errno: vfork() failed (L.spawn_errno 0) or
- * the exec did (L.spawn_errno set).
+ * Returns 0, or -1 with errno: vfork() failed (L.spawn_errno 0) or a
+ * step in the child did (L.spawn_errno set, L.spawn_step names it; the
+ * child has told the peer).
  */
 static int
-spawn(int fd, const struct peer *p)
+spawn(int fd, const char *ip, unsigned port)
 {
 	static const char fail[] = "421 4.3.0 Service not available, "
 	    "closing transmission channel\r\n";
 	pid_t pid;
 	int fl;
 
-	snprintf(L.remote_addr, sizeof(L.remote_addr), "REMOTE_ADDR=%s",
-	    p->ip);
-	snprintf(L.remote_port, sizeof(L.remote_port), "REMOTE_PORT=%u",
-	    p->port);
+	snprintf(L.remote_addr, sizeof(L.remote_addr), "REMOTE_ADDR=%s", ip);
+	snprintf(L.remote_port, sizeof(L.remote_port), "REMOTE_PORT=%u", port);
 	/* The program gets a blocking socket, as from any launcher. */
 	if ((fl = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -510,13 +523,192 @@ spawn(int fd, const struct peer *p)
 		errno = L.spawn_errno;
 		return -1;
 	}
-	L.sessions++;
 	return 0;
 }
 
-/* The line that says the peer got the program, and the program. */
+/* ---- the starter ---- */
+
+/*
+ * Even a vfork() copies the parent's table of descriptors, and the
+ * listener holds one per waiting peer: with thousands, every start
+ * would stop the loop for milliseconds, and new connections would pile
+ * up unaccepted.  So a small process, forked at start while the
+ * listener holds few descriptors, starts the programs: the listener
+ * hands it each connection (SCM_RIGHTS) and hears back whether the
+ * program started and when each session ends.  It runs on the other
+ * core, if there is one.
+ */
+enum { SP_STARTED, SP_FAILED, SP_ENDED };
+
+struct sp_req {
+	int		 id;		/* the connection's fd in the listener */
+	unsigned	 port;
+	char		 ip[INET6_ADDRSTRLEN];
+};
+
+struct sp_rep {
+	int		 kind;
+	int		 id;
+	int		 err;
+	char		 step[8];	/* "fork", "dup2", "exec" */
+};
+
 static void
-start_session(int fd)
+sp_answer(int sock, int kind, int id, int err, const char *step)
+{
+	struct sp_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.kind = kind;
+	rep.id = id;
+	rep.err = err;
+	snprintf(rep.step, sizeof(rep.step), "%s", step);
+	while (send(sock, &rep, sizeof(rep), MSG_NOSIGNAL) == -1 &&
+	    errno == EINTR)
+		;
+}
+
+/* The starter's whole life: it ends when the listener does. */
+static void __attribute__((noreturn))
+sp_main(int sock)
+{
+	struct pollfd pf[2];
+	sigset_t all, chld;
+	int status;
+	pid_t pid;
+
+	if (sock > 3)
+		(void)close_range(3, (unsigned)sock - 1, 0);
+	(void)close_range((unsigned)sock + 1, ~0U, 0);
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pf[0].fd = sock;
+	pf[0].events = POLLIN;
+	pf[1].fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	pf[1].events = POLLIN;
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct signalfd_siginfo si;
+		struct sp_req req;
+		struct iovec iov = { &req, sizeof(req) };
+		struct msghdr mh;
+		struct cmsghdr *cm;
+		ssize_t n;
+		int fd = -1;
+
+		if (poll(pf, 2, -1) == -1 && errno != EINTR)
+			_exit(EX_OSERR);
+		if (pf[1].revents & POLLIN) {
+			while (read(pf[1].fd, &si, sizeof(si)) > 0)
+				;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				sp_answer(sock, SP_ENDED, -1, 0, "");
+		}
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) <= 0) {
+			if (n == -1 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			_exit(0);	/* the listener is gone */
+		}
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_RIGHTS)
+				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		if (fd == -1 || (size_t)n != sizeof(req))
+			continue;
+		req.ip[sizeof(req.ip) - 1] = '\0';
+		if (spawn(fd, req.ip, req.port) == 0)
+			sp_answer(sock, SP_STARTED, req.id, 0, "");
+		else
+			sp_answer(sock, SP_FAILED, req.id, errno,
+			    L.spawn_errno != 0 ? L.spawn_step : "fork");
+		close(fd);
+	}
+}
+
+/*
+ * Fork the starter, now, while the listener holds few descriptors.
+ * Without one (no process to spare), the listener starts programs
+ * itself.
+ */
+static void
+sp_start(void)
+{
+	int sv[2], size = SP_BUF;
+
+	L.sp = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		goto fail;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if ((L.sp_pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	if (L.sp_pid == 0) {
+		close(sv[0]);
+		sp_main(sv[1]);
+	}
+	close(sv[1]);
+	L.sp = sv[0];
+	fcntl(L.sp, F_SETFL, O_NONBLOCK);
+	watch(L.sp, EPOLLIN, EPOLL_CTL_ADD);
+	return;
+fail:
+	logmsg(LOG_WARNING, "cannot start a process to start programs: %s; "
+	    "the listener starts them itself", strerror(errno));
+}
+
+/* Hand the peer on fd to the starter; -1 if it cannot take it now. */
+static int
+sp_send(int fd, const struct peer *p)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct sp_req req;
+	struct iovec iov = { &req, sizeof(req) };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	if (L.sp == -1)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	memset(cbuf, 0, sizeof(cbuf));
+	req.id = fd;
+	req.port = p->port;
+	snprintf(req.ip, sizeof(req.ip), "%s", p->ip);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(L.sp, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    (ssize_t)sizeof(req) ? 0 : -1;
+}
+
+/* ---- sessions ---- */
+
+/*
+ * What became of a start: the peer's one line, and our copy of the
+ * connection closed.  A pass is remembered once the program has the
+ * peer; a start that failed frees its session.
+ */
+static void
+session_done(int fd, int err, const char *step)
 {
 	struct lpeer *lp = &L.peer[fd];
 	struct peer p;
@@ -528,36 +720,36 @@ start_session(int fd)
 
 	as_peer(fd, lp, &p);
 	as_verdict(lp, &v);
-	/* The child shares the socket: epoll must be told, not closed. */
-	release(fd, 0);
-	if (spawn(fd, &p) == -1) {
-		if (L.spawn_errno == 0) {
-			snprintf(why, sizeof(why), "fork: %s", strerror(errno));
+	lp->state = L_FREE;
+	if (err != 0) {
+		if (L.sessions > 0)
+			L.sessions--;
+		snprintf(why, sizeof(why), "%s %s: %s", step, L.path,
+		    strerror(err));
+		if (strcmp(step, "fork") == 0) {
+			snprintf(why, sizeof(why), "fork: %s", strerror(err));
 			line_begin(&l, "forkfail", &p);
-			line_value(&l, "reason", why, 1);
-			line_end(&l, LOG_ERR, &v);
 			reply_unavailable(&p, "421 4.3.0");
-		} else {
-			/* The child told the peer; the pass is not earned. */
-			snprintf(why, sizeof(why), "%s %s: %s", L.spawn_step,
-			    L.path, strerror(errno));
-			if (lp->flags & F_PASSED)
-				cache_note(&L.pc, &v, lp->addr, 0);
+		} else		/* the child told the peer */
 			line_begin(&l, "error", &p);
-			line_value(&l, "reason", why, 1);
-			line_end(&l, LOG_ERR, &v);
-		}
-		close(fd);
-		return;
-	}
-	if (lp->flags & F_EARLY) {
-		/* -e log: its one line, now that it has the program. */
-		log_early(L.c, &p, &v, lp->early_ms,
-		    (lp->flags & F_URGENT) != 0);
+		line_value(&l, "reason", why, 1);
+		line_end(&l, LOG_ERR, &v);
+		free(lp->early);
+		lp->early = NULL;
 		close(fd);
 		return;
 	}
 	close(fd);
+	if (lp->flags & F_PASSED)
+		cache_note(&L.pc, &v, lp->addr, 1);
+	if (lp->flags & F_EARLY) {
+		/* -e log: its one line, now that it has the program. */
+		if (lp->early != NULL)
+			line_end(lp->early, LOG_NOTICE, &v);
+		free(lp->early);
+		lp->early = NULL;
+		return;
+	}
 	line_begin(&l, word, &p);
 	line_seconds(&l, "delay", v.kind == V_WAIT ? lp->delay_ms : 0);
 	if (lp->flags & F_CACHED)
@@ -566,6 +758,29 @@ start_session(int fd)
 		line_seconds(&l, "held",
 		    (unsigned)now_ms_since(lp->held_since));
 	line_end(&l, LOG_INFO, &v);
+}
+
+/* Start the program for the peer on fd: through the starter, or here. */
+static void
+start_session(int fd)
+{
+	struct lpeer *lp = &L.peer[fd];
+	struct peer p;
+
+	as_peer(fd, lp, &p);
+	/* The child shares the socket: epoll must be told, not closed. */
+	release(fd, 0);
+	lp->state = L_STARTING;
+	L.sessions++;
+	if (sp_send(fd, &p) == 0) {
+		L.starting++;
+		return;
+	}
+	if (spawn(fd, p.ip, p.port) == 0)
+		session_done(fd, 0, "");
+	else
+		session_done(fd, errno, L.spawn_errno != 0 ? L.spawn_step :
+		    "fork");
 }
 
 /*
@@ -604,17 +819,82 @@ give_program(int fd)
 	L.held_tail = fd;
 }
 
-/* A session ended: the longest-held peer gets its place. */
+/* Sessions may have ended: the longest-held peers get their places. */
+static void
+resume(void)
+{
+	while (L.held_head != -1 && L.sessions < L.c->sessions)
+		start_session(L.held_head);
+}
+
+/* Children the listener started itself (without the starter) ended. */
 static void
 reap(void)
 {
 	int status;
+	pid_t pid;
 
-	while (waitpid(-1, &status, WNOHANG) > 0)
-		if (L.sessions > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid != L.sp_pid && L.sessions > 0)
 			L.sessions--;
-	while (L.held_head != -1 && L.sessions < L.c->sessions)
-		start_session(L.held_head);
+}
+
+/*
+ * The starter's answers.  If it is gone, the programs it started are
+ * no longer counted, the peers it had not answered for are told so, and
+ * the listener starts programs itself from then on.
+ */
+static void
+on_starter(void)
+{
+	struct sp_rep rep;
+	ssize_t n;
+	unsigned fd;
+
+	while ((n = recv(L.sp, &rep, sizeof(rep), MSG_DONTWAIT)) ==
+	    (ssize_t)sizeof(rep)) {
+		rep.step[sizeof(rep.step) - 1] = '\0';
+		if (rep.kind == SP_ENDED) {
+			if (L.sessions > 0)
+				L.sessions--;
+		} else if (rep.id >= 0 && (unsigned)rep.id < L.npeer &&
+		    L.peer[rep.id].state == L_STARTING) {
+			L.starting--;
+			session_done(rep.id, rep.kind == SP_STARTED ? 0 :
+			    rep.err, rep.step);
+		}
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	logmsg(LOG_ERR, "the process that starts programs stopped; the "
+	    "listener starts them itself");
+	(void)epoll_ctl(L.ep, EPOLL_CTL_DEL, L.sp, NULL);
+	close(L.sp);
+	L.sp = -1;
+	L.sessions = 0;
+	L.starting = 0;
+	for (fd = 0; fd < L.npeer; fd++)
+		if (L.peer[fd].state == L_STARTING)
+			session_done((int)fd, EPIPE, "start");
+}
+
+/* At shutdown: the starter's answers for the programs being started. */
+static void
+sp_finish(void)
+{
+	int64_t end = now_ns() + (int64_t)SP_WAIT_MS * 1000000;
+	struct pollfd pf;
+	unsigned fd;
+
+	while (L.sp != -1 && L.starting > 0 && now_ns() < end) {
+		pf.fd = L.sp;
+		pf.events = POLLIN;
+		if (poll(&pf, 1, (int)((end - now_ns()) / 1000000) + 1) > 0)
+			on_starter();
+	}
+	for (fd = 0; fd < L.npeer; fd++)
+		if (L.peer[fd].state == L_STARTING)
+			session_done((int)fd, ETIMEDOUT, "start");
 }
 
 /* ---- what a waiting peer does ---- */
@@ -650,10 +930,16 @@ early(int fd, int urgent)
 	if (L.c->action == ACT_LOG) {
 		/*
 		 * It gets the program anyway, maybe after a wait for a
-		 * session: its early line is the one it ends with then.
+		 * session: its early line, made now while what it sent is
+		 * still unread, is the one it ends with then.
 		 */
-		lp->flags |= F_EARLY | (urgent ? F_URGENT : 0);
-		lp->early_ms = (unsigned)now_ms_since(lp->since);
+		if ((lp->early = malloc(sizeof(*lp->early))) != NULL)
+			line_early(lp->early, L.c, &p, &v,
+			    (unsigned)now_ms_since(lp->since), urgent);
+		else
+			log_early(L.c, &p, &v,
+			    (unsigned)now_ms_since(lp->since), urgent);
+		lp->flags |= F_EARLY;
 		give_program(fd);
 		return;
 	}
@@ -669,9 +955,16 @@ early(int fd, int urgent)
 	reply(&p, L.c->action == ACT_TEMPFAIL ? "421 4.5.0" : "554 5.5.0",
 	    "Protocol error: talked before the greeting");
 	(void)shutdown(fd, SHUT_WR);
+	/* A flood must not fill the descriptors with closing talkers. */
+	if (L.draining >= DRAIN_MAX) {
+		release(fd, 1);
+		return;
+	}
 	heap_remove(fd);
 	slot_remove(lp->addr);
 	lp->state = L_DRAINING;
+	L.held_conns--;
+	L.draining++;
 	heap_add(fd, now_ns() + (int64_t)DRAIN_MS * 1000000);
 	watch(fd, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_MOD);
 }
@@ -738,15 +1031,10 @@ on_deadline(int fd)
 {
 	struct lpeer *lp = &L.peer[fd];
 	struct peer p;
-	struct verdict v;
 
 	switch (lp->state) {
 	case L_WAITING:
-		as_verdict(lp, &v);
-		if (lp->flags & F_KEYED) {
-			cache_note(&L.pc, &v, lp->addr, 1);
-			lp->flags |= F_PASSED;
-		}
+		lp->flags |= F_PASSED;
 		give_program(fd);
 		return;
 	case L_HELD:
@@ -984,12 +1272,13 @@ load_rules(const char *why)
 	L.rules = fresh;
 	al_delay_format(fresh.st.longest_ms, delay, sizeof(delay));
 	if (fresh.st.problems > 0)
-		logmsg(LOG_ERR, "allowlist %s: %lu problems; until they are "
+		logmsg(LOG_ERR, "allowlist %s: %lu problem%s; until they are "
 		    "fixed, no peer is allowlisted and every peer waits %s "
-		    "seconds", why, fresh.st.problems, delay);
+		    "seconds", why, fresh.st.problems,
+		    fresh.st.problems == 1 ? "" : "s", delay);
 	else
-		logmsg(LOG_INFO, "allowlist %s: %lu entries", why,
-		    fresh.st.entries);
+		logmsg(LOG_INFO, "allowlist %s: %lu entr%s", why,
+		    fresh.st.entries, fresh.st.entries == 1 ? "y" : "ies");
 }
 
 /*
@@ -1036,6 +1325,7 @@ shut_down_all(int sig)
 
 	for (i = 0; i < L.nlisten; i++)
 		close(L.lfd[i]);
+	sp_finish();
 	snprintf(field, sizeof(field), " signal=%s",
 	    signal_name(sig, name, sizeof(name)));
 	for (fd = 0; fd < L.npeer; fd++) {
@@ -1075,6 +1365,7 @@ on_signals(void)
 		return shut_down_all(stop);
 	if (L.reload_now && L.broken == NULL)
 		check_rules();
+	resume();
 	return -1;
 }
 
@@ -1125,8 +1416,8 @@ size_limits(void)
 	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576)
 		rl.rlim_cur = 1048576;
 	L.npeer = (unsigned)rl.rlim_cur;
-	room = L.npeer > FD_RESERVE + (unsigned)L.nlisten + 8 ?
-	    L.npeer - FD_RESERVE - (unsigned)L.nlisten - 8 : 1;
+	room = L.npeer > FD_RESERVE + DRAIN_MAX + (unsigned)L.nlisten + 8 ?
+	    L.npeer - FD_RESERVE - DRAIN_MAX - (unsigned)L.nlisten - 8 : 1;
 	L.max_conns = L.c->max_waiting > 0 && L.c->max_waiting < room ?
 	    L.c->max_waiting : room;
 	if (L.c->max_waiting > room)
@@ -1226,6 +1517,8 @@ listener_run(const struct config *c, int optrc)
 	memset(&L, 0, sizeof(L));
 	L.c = c;
 	L.pc.fd = -1;
+	L.sp = -1;
+	L.sp_pid = -1;
 	L.path = path;
 	if (take_listeners() == -1) {
 		logmsg(LOG_ERR, "error reason=\"cannot use the listening "
@@ -1255,9 +1548,11 @@ listener_run(const struct config *c, int optrc)
 		    "connection gets %s", L.broken, L.broken_code);
 	else {
 		load_rules("read");
-		logmsg(LOG_INFO, "listening on %d sockets: at most %lu "
+		sp_start();
+		logmsg(LOG_INFO, "listening on %d socket%s: at most %lu "
 		    "waiting, %lu from one address, %lu sessions", L.nlisten,
-		    L.max_conns, c->per_address, c->sessions);
+		    L.nlisten == 1 ? "" : "s", L.max_conns, c->per_address,
+		    c->sessions);
 	}
 	L.next_tick = now_ns() + (int64_t)TICK_MS * 1000000;
 	for (;;) {
@@ -1275,6 +1570,10 @@ listener_run(const struct config *c, int optrc)
 					return rc;
 				continue;
 			}
+			if (fd == L.sp && L.sp != -1) {
+				on_starter();
+				continue;
+			}
 			for (k = 0; k < L.nlisten; k++)
 				if (fd == L.lfd[k])
 					break;
@@ -1284,5 +1583,6 @@ listener_run(const struct config *c, int optrc)
 				on_peer(fd, ev[i].events);
 		}
 		on_time();
+		resume();
 	}
 }

@@ -354,14 +354,14 @@ line_end(struct line *l, int prio, const struct verdict *v)
 
 /*
  * The early talker's line, with what it sent so far (peeked: it stays
- * unread for the program under -e log).  urgent: an out-of-band byte.
+ * unread for the program under -e log), up to its verdict's fields,
+ * which line_end() adds.  urgent: an out-of-band byte.
  */
 void
-log_early(const struct config *c, const struct peer *p,
+line_early(struct line *l, const struct config *c, const struct peer *p,
     const struct verdict *v, unsigned after_ms, int urgent)
 {
 	char data[EARLY_SHOWN], esc[AL_ESCAPE_MAX(EARLY_SHOWN)];
-	struct line l;
 	ssize_t n;
 	int avail = 0;
 
@@ -371,13 +371,22 @@ log_early(const struct config *c, const struct peer *p,
 	if (ioctl(p->fd, FIONREAD, &avail) == -1 || avail < n)
 		avail = (int)n;
 	al_escape(data, (size_t)n, esc, sizeof(esc));
-	line_begin(&l, "early", p);
-	line_seconds(&l, "delay", v->delay_ms);
-	line_seconds(&l, "after", after_ms);
-	line_add(&l, " bytes=%d data=\"%s\" action=%s", avail + (urgent != 0),
+	line_begin(l, "early", p);
+	line_seconds(l, "delay", v->delay_ms);
+	line_seconds(l, "after", after_ms);
+	line_add(l, " bytes=%d data=\"%s\" action=%s", avail + (urgent != 0),
 	    esc, action_names[c->action]);
 	if (urgent)
-		line_add(&l, " urgent=1");
+		line_add(l, " urgent=1");
+}
+
+void
+log_early(const struct config *c, const struct peer *p,
+    const struct verdict *v, unsigned after_ms, int urgent)
+{
+	struct line l;
+
+	line_early(&l, c, p, v, after_ms, urgent);
 	line_end(&l, LOG_NOTICE, v);
 }
 

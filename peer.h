@@ -132,6 +132,8 @@ void	 line_value(struct line *, const char *, const char *, int);
 void	 line_seconds(struct line *, const char *, unsigned);
 void	 line_rule(struct line *, const struct al_match *);
 void	 line_end(struct line *, int, const struct verdict *);
+void	 line_early(struct line *, const struct config *,
+	    const struct peer *, const struct verdict *, unsigned, int);
 void	 log_early(const struct config *, const struct peer *,
 	    const struct verdict *, unsigned, int);
 

@@ -281,7 +281,7 @@ test_allowlisted_peer_gets_the_program_as_a_launcher_would_start_it(
 
 	(void)state;
 	l_start(&l, 0, ARGS("-s", "-A", "127.0.0.2 5", "--", mta));
-	assert_true(l_wait_log(&l, "listening on 1 sockets", 1, SOON_MS));
+	assert_true(l_wait_log(&l, "listening on 1 socket:", 1, SOON_MS));
 	w = l_connect(&l, "127.0.0.2");		/* one waiting meanwhile */
 	c = l_connect(&l, "127.0.0.1");
 	expect_greeting(c, SOON_MS);
@@ -311,7 +311,7 @@ test_silent_peer_gets_the_program_after_its_delay(void **state)
 
 	(void)state;
 	l_start(&l, 1, ARGS("-s", "-A", "127.0.0.0/8 0.4", "--", mta));
-	assert_true(l_wait_log(&l, "listening on 1 sockets", 1, SOON_MS));
+	assert_true(l_wait_log(&l, "listening on 1 socket:", 1, SOON_MS));
 	t0 = h_now();
 	c = l_connect(&l, "127.0.0.2");
 	expect_greeting(c, SOON_MS);
@@ -658,7 +658,7 @@ test_an_edited_allowlist_takes_effect_without_a_restart(void **state)
 	snprintf(list, sizeof(list), "%s/edit.allow", tmpdir);
 	write_list(list, "127.0.0.2 5\n");
 	l_start(&l, 0, ARGS("-s", "-d", "0.5", "-a", list, "--", mta));
-	assert_true(l_wait_log(&l, "allowlist read: 1 entries", 1, SOON_MS));
+	assert_true(l_wait_log(&l, "allowlist read: 1 entry", 1, SOON_MS));
 	write_list(list, "127.0.0.2\n127.0.0.3 0.2\n");
 	assert_true(l_wait_log(&l, "allowlist reloaded: 2 entries", 1, 5000));
 	t0 = h_now();
@@ -668,7 +668,7 @@ test_an_edited_allowlist_takes_effect_without_a_restart(void **state)
 	quit(c);
 	/* A broken edit: nobody allowlisted, everyone waits the longest. */
 	write_list(list, "127.0.0.2\n127.0.0.3 0.6\n127.0.0.4 soon\n");
-	assert_true(l_wait_log(&l, "allowlist reloaded: 1 problems", 1, 5000));
+	assert_true(l_wait_log(&l, "allowlist reloaded: 1 problem;", 1, 5000));
 	t0 = h_now();
 	c = l_connect(&l, "127.0.0.2");
 	expect_greeting(c, SOON_MS);
@@ -693,7 +693,7 @@ test_sighup_reloads_at_once(void **state)
 	l_start(&l, 0, ARGS("-s", "-a", list, "--", mta));
 	assert_true(l_wait_log(&l, "allowlist read", 1, SOON_MS));
 	kill(l.pid, SIGHUP);
-	assert_true(l_wait_log(&l, "allowlist reloaded on SIGHUP: 1 entries",
+	assert_true(l_wait_log(&l, "allowlist reloaded on SIGHUP: 1 entry",
 	    1, SOON_MS));
 	assert_int_equal(l_stop(&l), 0);
 	unlink(list);
