@@ -17,6 +17,12 @@ sw_field() {
 	sed -n "s/.* $2=\\([^ ]*\\).*/\\1/p" <<<" $1" | head -n 1
 }
 
+# A quoted field (first="...", bye="...") of a smtpprobe report line,
+# unquoted ("" when absent).
+sw_quoted() {
+	sed -n "s/.* $2=\"\([^\"]*\)\".*/\1/p" <<<" $1" | head -n 1
+}
+
 # The line= part of a smtpprobe report line, unquoted.
 sw_line() {
 	sed -n 's/.* line="\(.*\)"$/\1/p' <<<"$1" | head -n 1
