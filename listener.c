@@ -575,7 +575,6 @@ sp_main(int sock)
 	struct pollfd pf[2];
 	sigset_t all, chld;
 	int status;
-	pid_t pid;
 
 	if (sock > 3)
 		(void)close_range(3, (unsigned)sock - 1, 0);
@@ -603,7 +602,7 @@ sp_main(int sock)
 		if (pf[1].revents & POLLIN) {
 			while (read(pf[1].fd, &si, sizeof(si)) > 0)
 				;
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			while (waitpid(-1, &status, WNOHANG) > 0)
 				sp_answer(sock, SP_ENDED, -1, 0, "");
 		}
 		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -724,13 +723,30 @@ session_done(int fd, int err, const char *step)
 	if (err != 0) {
 		if (L.sessions > 0)
 			L.sessions--;
-		snprintf(why, sizeof(why), "%s %s: %s", step, L.path,
-		    strerror(err));
-		if (strcmp(step, "fork") == 0) {
+		if (strcmp(step, "fork") == 0)
 			snprintf(why, sizeof(why), "fork: %s", strerror(err));
+		else if (strcmp(step, "dup2") == 0)
+			snprintf(why, sizeof(why), "cannot give the connection "
+			    "to %s: %s", L.path, strerror(err));
+		else if (strcmp(step, "exec") == 0)
+			snprintf(why, sizeof(why), "exec %s: %s", L.path,
+			    strerror(err));
+		else if (err == ETIMEDOUT)
+			snprintf(why, sizeof(why), "not known whether %s "
+			    "started: the process that starts programs did not "
+			    "answer before the listener stopped", L.path);
+		else
+			snprintf(why, sizeof(why), "not known whether %s "
+			    "started: the process that starts programs stopped",
+			    L.path);
+		/*
+		 * Only a fork that failed leaves the peer to us; otherwise a
+		 * child told it, or the program may be talking to it.
+		 */
+		if (strcmp(step, "fork") == 0) {
 			line_begin(&l, "forkfail", &p);
 			reply_unavailable(&p, "421 4.3.0");
-		} else		/* the child told the peer */
+		} else
 			line_begin(&l, "error", &p);
 		line_value(&l, "reason", why, 1);
 		line_end(&l, LOG_ERR, &v);
