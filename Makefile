@@ -272,9 +272,11 @@ check-deb:
 CHECKS	+= check-deb
 
 # bench/run: what a waiting connection costs, side by side with the MTA
-# launched directly, an exec-only floor and tcpd; bench/RESULTS.md has
-# this machine's table.  make bench installs what it needs and takes a
-# few minutes; check-bench is its smoke run, seconds, so it cannot rot.
+# launched directly, an exec-only floor and tcpd; then sendwrap's
+# listener, sendwrap per connection and Postfix's postscreen (unpacked
+# and run under build/bench, never installed); bench/RESULTS.md has this
+# machine's table.  make bench installs what it needs and takes about ten
+# minutes; check-bench is its smoke run, under a minute, so it cannot rot.
 bench:
 	bash bench/run
 

@@ -8,7 +8,14 @@
  * bench compares.  Like an inetd.conf line, the program's path and its
  * argv (argv[0] included) are given separately, which tcpd needs.
  *
- * usage: launch [-b backlog] [-o portfile] [-p port] path argv0 [arg ...]
+ * With -w it is inetd's "wait" service instead: the listening socket
+ * itself goes on fd 0 and the program, which accepts for itself, is
+ * exec'd in launch's place, so its pid is the one launch was started
+ * with.  inetd would put the socket on fds 1 and 2 as well and fork
+ * first; the bench keeps its own fds 1 and 2 (the program's log) and
+ * has nothing to do while the program runs.
+ *
+ * usage: launch [-w] [-b backlog] [-o portfile] [-p port] path argv0 [arg ...]
  * The port actually bound (port 0: one the kernel picks) is written to
  * portfile once the socket listens.  SIGTERM stops it; children are
  * left alone, their connections are the bench's to close.
@@ -27,13 +34,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop;
-
+/*
+ * SIGTERM ends it at once: a flag checked around accept() would miss a
+ * signal that comes just before the call, and then accept() would wait
+ * for a connection that never comes.
+ */
 static void
 on_term(int sig)
 {
 	(void)sig;
-	stop = 1;
+	_exit(0);
 }
 
 /* Reap exited children so that thousands of them leave no zombies. */
@@ -71,16 +81,17 @@ main(int argc, char **argv)
 	socklen_t len;
 	const char *portfile = NULL;
 	long port = 0, backlog = 4096;
-	int ch, ls, one = 1;
+	int ch, ls, one = 1, wait_mode = 0;
 
-	while ((ch = getopt(argc, argv, "+b:o:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "+b:o:p:w")) != -1) {
 		switch (ch) {
 		case 'b': backlog = number(optarg, 65535); break;
 		case 'o': portfile = optarg; break;
 		case 'p': port = number(optarg, 65535); break;
+		case 'w': wait_mode = 1; break;
 		default:
-			fprintf(stderr, "usage: launch [-b backlog] [-o portfile] "
-			    "[-p port] path argv0 [arg ...]\n");
+			fprintf(stderr, "usage: launch [-w] [-b backlog] "
+			    "[-o portfile] [-p port] path argv0 [arg ...]\n");
 			return 64;
 		}
 	}
@@ -95,7 +106,7 @@ main(int argc, char **argv)
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = on_term;
-	sa.sa_flags = 0;		/* let accept() see EINTR */
+	sa.sa_flags = 0;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
@@ -131,7 +142,18 @@ main(int argc, char **argv)
 		}
 	}
 
-	while (!stop) {
+	if (wait_mode) {
+		/* dup2 leaves fd 0 without FD_CLOEXEC: it survives the exec. */
+		if (ls != 0 && (dup2(ls, 0) == -1 || close(ls) == -1)) {
+			perror("launch: dup2");
+			return 71;
+		}
+		execv(argv[optind], argv + optind + 1);
+		perror("launch: execv");
+		return 71;
+	}
+
+	for (;;) {
 		pid_t pid;
 		int s = accept(ls, NULL, NULL);
 
