@@ -12,7 +12,8 @@
  *	first label's connection.
  *
  *   load hold -p port -n peers -d delay [-r per_s] [-j workers]
- *	      [-a first_source] [-k probe_every_s] [-t timeout_s]
+ *	      [-a first_source] [-k probe_every_s [-D probe_delay]
+ *	      [-b probe_first_source] [-K probe_until_s]] [-t timeout_s]
  *	      [-P launcher_pid [-c comm] | -S server_pid] [-T cpu_pid]
  *	      [-M file [-m pattern]] [-v]
  *	Opens peers silent connections at per_s a second, shared among
@@ -20,7 +21,9 @@
  *	hard one), each from its own source address counted up from
  *	first_source (default 127.16.0.0) so that ephemeral ports never
  *	run out; with -k, a polite probe every probe_every_s seconds
- *	beside them until the last peer is answered.  Each waits for the
+ *	beside them until the last peer is answered (or probe_until_s
+ *	after the first), from probe_first_source up if given, and with
+ *	its own delay if the server gives it one (-D).  Each waits for the
  *	greeting ("220 fakemta", after any "220-" teaser lines), QUITs
  *	and reads to the close; no greeting within delay + timeout_s
  *	(default 60) is unanswered.  Meanwhile, every 0.2 s, it counts
@@ -631,6 +634,9 @@ struct plan {
 	int		 workers;
 	double		 probe_every;	/* seconds, 0: no probes */
 	long		 nprobes;	/* at most */
+	double		 probe_delay;	/* the server's delay for a probe */
+	double		 probe_until;	/* no probe opened after t0 + this */
+	uint32_t	 probe_base;	/* probes' first source, or 0 */
 };
 
 struct peer {
@@ -712,7 +718,9 @@ peer_open(struct worker *w, long k)
 	w->active++;
 	memset(&from, 0, sizeof(from));
 	from.sin_family = AF_INET;
-	from.sin_addr.s_addr = htonl(w->plan->base + (uint32_t)g);
+	from.sin_addr.s_addr = htonl(g >= w->plan->n && w->plan->probe_base ?
+	    w->plan->probe_base + (uint32_t)(g - w->plan->n) :
+	    w->plan->base + (uint32_t)g);
 	loopback(&to, "127.0.0.1", w->plan->port);
 	p->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd == -1 && (errno == EMFILE || errno == ENFILE)) {
@@ -813,7 +821,8 @@ peer_input(struct worker *w, long k)
 static void
 peer_sweep(struct worker *w, long opened, long *oldest)
 {
-	double t = now(), limit = w->plan->delay + w->plan->timeout;
+	double t = now(), limit = (w->first >= w->plan->n ?
+	    w->plan->probe_delay : w->plan->delay) + w->plan->timeout;
 	long k;
 
 	while (*oldest < opened && w->peer[*oldest].state == PS_DONE)
@@ -850,7 +859,8 @@ worker_run(struct worker *w)
 		double t = now(), wait;
 		int n, i;
 
-		if (probes && w->sh->stop_probes)
+		if (probes && (w->sh->stop_probes || (w->plan->probe_until > 0 &&
+		    t > w->sh->t0 + w->plan->probe_until)))
 			w->count = opened;	/* no more probes */
 		while (opened < w->count && slot_due(w, opened) <= t)
 			peer_open(w, opened++);
@@ -1039,7 +1049,8 @@ static int
 peers_usage(void)
 {
 	die("usage: load hold|early -p port -n peers -d delay [-r per_s] "
-	    "[-a first_source] [-j workers] [-k probe_every_s] [-t timeout_s] "
+	    "[-a first_source] [-j workers] [-k probe_every_s [-D probe_delay] "
+	    "[-b probe_first_source] [-K probe_until_s]] [-t timeout_s] "
 	    "[-P launcher_pid [-c comm] | -S server_pid] [-T cpu_pid] "
 	    "[-M file [-m pattern]] [-v]");
 }
@@ -1073,11 +1084,20 @@ cmd_peers(int argc, char **argv, int kind)
 	sv.comm = "sendwrap";
 	pl.rate = 1000;
 	pl.delay = -1;
+	pl.probe_delay = -1;
 	pl.timeout = kind == KIND_EARLY ? 10 : 60;
 	pl.workers = 4;
-	while ((ch = getopt(argc, argv, "a:c:d:j:k:M:m:n:P:p:r:S:T:t:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:c:D:d:j:K:k:M:m:n:P:p:r:S:T:t:v"))
+	    != -1) {
 		switch (ch) {
 		case 'a': first = optarg; break;
+		case 'b':
+			if (inet_pton(AF_INET, optarg, &a) != 1)
+				die("bad address %s", optarg);
+			pl.probe_base = ntohl(a.s_addr);
+			break;
+		case 'D': pl.probe_delay = seconds(optarg); break;
+		case 'K': pl.probe_until = seconds(optarg); break;
 		case 'c': sv.comm = optarg; break;
 		case 'd': pl.delay = seconds(optarg); break;
 		case 'j': pl.workers = (int)number(optarg, 1, 64); break;
@@ -1098,6 +1118,8 @@ cmd_peers(int argc, char **argv, int kind)
 	if (pl.n == 0 || pl.port == 0 || pl.delay < 0 || pl.rate <= 0 ||
 	    (sv.launcher > 0 && sv.holder > 0))
 		return peers_usage();
+	if (pl.probe_delay < 0)
+		pl.probe_delay = pl.delay;
 	if (pl.probe_every > 0)
 		pl.nprobes = (long)(((double)pl.n / pl.rate + pl.delay +
 		    pl.timeout) / pl.probe_every) + 1;
@@ -1292,7 +1314,8 @@ cmd_peers(int argc, char **argv, int kind)
 
 		for (i = pl.n; i < nslots; i++)
 			opened += sh->slot[i].t_connect > 0;
-		nl = lateness(sh, pl.n, nslots, pl.delay, late, &pearly, NULL);
+		nl = lateness(sh, pl.n, nslots, pl.probe_delay, late, &pearly,
+		    NULL);
 		pgreeted = (long)nl;
 		printf("probes=%ld probes_greeted=%ld probes_early=%ld\n",
 		    opened, pgreeted, pearly);

@@ -20,9 +20,11 @@
 
 if [ "$QUICK" = 1 ]; then
 	M_HOLDS="100:1" M_CONN_HOLDS="100:1" M_RATE=1000
+	O_N=200 O_DELAY=3
 	E_DELAY=1 E_SECS=1 E_RATES="200" E_DEMO_RATE=0 LAT_ROUNDS=10
 else
 	M_HOLDS="2000:3 10000:3 19000:10" M_CONN_HOLDS="2000:3 10000:3"
+	O_N=10000 O_DELAY=10
 	M_RATE=5000 E_DELAY=3 E_SECS=10 E_RATES="1000 2000 5000 10000"
 	E_DEMO_RATE=100 LAT_ROUNDS=100
 fi
@@ -406,27 +408,51 @@ section_early() {
 # ---- 7. on time ----
 
 section_ontime() {
-	local k h n=${M_CONN_HOLDS##* } hm hx el t
+	local k h n=${M_CONN_HOLDS##* } hm hx el t o sn
 	n=${n%:*}
+	note "bench: 7. on time while $O_N others wait"
 	out "## 7. On time under load"
 	out ""
-	out "A polite delayed peer's lateness, ms (connect to greeting, less the delay):"
-	out "the probes of section 5's $(fmt "$n")-peer row, while the others were held"
-	out "and then greeted (their delays end around the probes'), and those of"
+	out "A polite delayed peer's lateness, ms (connect to greeting, less its"
+	out "delay).  While others wait: $(fmt "$O_N") silent peers connect at $(fmt "$M_RATE")/s and wait"
+	out "$O_DELAY s; a polite peer every 0.1 s, from 127.250.0.0/16, which the"
+	out "server gives a 1 s delay (-A '127.250.0.0/16 1'), connects during the"
+	out "first $((O_DELAY - 2)) s, so that each is greeted while all the others still wait."
+	out "postscreen has one delay for every peer, so its figure is the polite"
+	out "probes of section 5's $(fmt "$n")-peer row, which share the others' delay and"
+	out "are greeted among them.  While early talkers arrive: the polite peers of"
 	out "section 6 at each server's highest sustained rate."
 	out ""
-	out "| server | while $(fmt "$n") others wait: median / max ms | while early talkers arrive: p90 / max ms | within 50 ms |"
+	out "| server | while $(fmt "$O_N") others wait: median / max ms | while early talkers arrive: p90 / max ms | within 50 ms |"
 	out "|---|---:|---:|---:|"
 	for k in listener conn ps; do
 		absent "$k" " | |" && continue
-		h=$(eval "printf '%s' \"\${H_${k}_$n:-}\"")
+		hm= hx=
+		if [ "$k" = ps ]; then
+			h=$(eval "printf '%s' \"\${H_${k}_$n:-}\"")
+			sn=" (section 5)"
+		else
+			sn=
+			o=$([ "$k" = listener ] && echo listener || echo conn)
+			if sw "ontime-$k" "$o" "$O_DELAY" -A "127.250.0.0/16 1"; then
+				base
+				h=$("$LOAD" hold -n "$O_N" -d "$O_DELAY" -r "$M_RATE" \
+				    -j "$M_WORKERS" -k 0.1 -D 1 -b 127.250.0.1 \
+				    -K "$((O_DELAY - 2))" -t 60 -a "$BASE" \
+				    -p "$SRV_PORT" 2>&1 | tr '\n' ' ') || true
+				stop_pid "$SRV_PID"
+				printf '%s\n' "$h" >"$OUT/ontime-$k.txt"
+			else
+				h=
+			fi
+		fi
 		hm=$(kv probe_late_ms_median "$h" | cut -d. -f1)
 		hx=$(kv probe_late_ms_max "$h" | cut -d. -f1)
 		el=$(eval "printf '%s' \"\${E_LATE_$k:-—}\"")
 		t=MISS
 		[ -n "$hx" ] && [ "$hx" -le 50 ] && [ "${el##* }" != "—" ] &&
 		    [ "${el##* }" -le 50 ] 2>/dev/null && t=PASS
-		out "| $(label "$k") | ${hm:-—} / ${hx:-—} | $el | $t |"
+		out "| $(label "$k")$sn | ${hm:-—} / ${hx:-—} | $el | $t |"
 	done
 	out ""
 }
