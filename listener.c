@@ -115,6 +115,7 @@ static struct {
 	const struct config *c;
 	const char	*path;		/* the program */
 	const char	*broken;	/* why nobody gets the program */
+	char		*why;		/* room for that reason */
 	const char	*broken_code;
 	int		 lfd[LISTEN_MAX];
 	int		 nlisten;
@@ -1526,16 +1527,22 @@ on_time(void)
 int
 listener_run(const struct config *c, int optrc)
 {
-	static char path[PATH_MAX], why[LOG_LINE_MAX];
 	struct epoll_event ev[EVENTS_MAX];
+	char *path, *why;
 	int n, i, rc;
 
 	memset(&L, 0, sizeof(L));
+	/* On the heap, not in .bss: a process per connection never needs them. */
+	L.path = path = malloc(PATH_MAX);
+	L.why = why = malloc(LOG_LINE_MAX);
+	if (path == NULL || why == NULL) {
+		logmsg(LOG_ERR, "error reason=\"out of memory\"");
+		return EX_OSERR;
+	}
 	L.c = c;
 	L.pc.fd = -1;
 	L.sp = -1;
 	L.sp_pid = -1;
-	L.path = path;
 	if (take_listeners() == -1) {
 		logmsg(LOG_ERR, "error reason=\"cannot use the listening "
 		    "socket: %s\"", strerror(errno));
@@ -1551,11 +1558,11 @@ listener_run(const struct config *c, int optrc)
 		L.broken = "out of memory";
 		L.broken_code = "421 4.3.0";
 	} else if (optrc == -1) {
-		config_errors_joined(c, why, sizeof(why));
+		config_errors_joined(c, why, LOG_LINE_MAX);
 		L.broken = why;
 		L.broken_code = "421 4.3.5";
-	} else if (program_find(c->prog[0], path, sizeof(path), why,
-	    sizeof(why)) == -1) {
+	} else if (program_find(c->prog[0], path, PATH_MAX, why,
+	    LOG_LINE_MAX) == -1) {
 		L.broken = why;
 		L.broken_code = "421 4.3.0";
 	}

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #define PENDING_MAX	16384	/* a stream's unwritten tail (listener) */
 #define RETRY_SECONDS	1	/* between tries to reach /dev/log */
 
+/* Zero at start, set by log_open(). */
 static struct {
 	enum log_dest	 dest;
 	int		 verbose;
@@ -37,8 +39,8 @@ static struct {
 	time_t		 last_try;	/* to connect to /dev/log */
 	unsigned long	 lost;
 	size_t		 pending;
-	char		 tail[PENDING_MAX];
-} lg = { LOG_TO_SYSLOG, 0, 0, -1, 0, 0, 0, 0, "" };
+	char		*tail;		/* PENDING_MAX, non-blocking only */
+} lg;
 
 static const char *log_socket = LOG_SOCKET;	/* tests point it elsewhere */
 
@@ -108,6 +110,7 @@ log_syslog_reachable(void)
 void
 log_open(int want_stderr, int verbose)
 {
+	lg.fd = -1;
 	lg.dest = log_choose(want_stderr);
 	lg.verbose = verbose;
 	if (lg.dest == LOG_TO_STDERR) {
@@ -135,6 +138,8 @@ log_nonblocking(void)
 	lg.nonblocking = 1;
 	if (lg.dest != LOG_TO_STDERR)
 		return;
+	/* Without it, a line a stream takes in part is lost, and counted. */
+	lg.tail = malloc(PENDING_MAX);
 	if (fstat(STDERR_FILENO, &st) == -1)
 		return;
 	if (S_ISSOCK(st.st_mode)) {
@@ -214,7 +219,7 @@ to_stream(const char *line, size_t len)
 
 	log_flush();
 	if (lg.pending > 0) {
-		if (lg.pending + len > sizeof(lg.tail)) {
+		if (lg.pending + len > PENDING_MAX) {
 			lg.lost++;
 			return;
 		}
@@ -237,6 +242,10 @@ to_stream(const char *line, size_t len)
 		return;
 	}
 	if (done < len) {
+		if (lg.tail == NULL) {
+			lg.lost++;
+			return;
+		}
 		memcpy(lg.tail, line + done, len - done);
 		lg.pending = len - done;
 	}

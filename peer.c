@@ -491,7 +491,8 @@ config_errors_joined(const struct config *c, char *out, size_t size)
 	char more[48];
 
 	out[0] = '\0';
-	for (i = 0; i < c->nerrors && i < OPT_ERRORS_MAX; i++) {
+	for (i = 0; c->error != NULL && i < c->nerrors && i < OPT_ERRORS_MAX;
+	    i++) {
 		len = strlen(c->error[i]);
 		snprintf(more, sizeof(more), "; and %u more", c->nerrors - i);
 		if (used + 2 + len + strlen(more) >= size &&
@@ -681,13 +682,14 @@ program_find(const char *name, char *out, size_t size, char *why,
 /*
  * The launcher's signal mask, the dispositions sendwrap changed, and
  * its descriptor limit: the program gets them back, as if the launcher
- * had started it.
+ * had started it.  A process just exec'd has every signal at its
+ * default or ignored, so two sets say all there is to give back.
  */
 static struct {
 	sigset_t	 mask;
 	sigset_t	 events;	/* caught: they end the connection */
-	struct sigaction act[NSIG];
-	unsigned char	 changed[NSIG];
+	sigset_t	 changed;	/* by sendwrap */
+	sigset_t	 ignored;	/* by the launcher, of those */
 	struct rlimit	 nofile;
 	int		 have_nofile;
 } launcher;
@@ -739,8 +741,9 @@ change(int sig, void (*handler)(int), const sigset_t *mask)
 	sa.sa_mask = *mask;
 	if (sigaction(sig, &sa, &old) == -1)
 		return;
-	launcher.act[sig] = old;
-	launcher.changed[sig] = 1;
+	sigaddset(&launcher.changed, sig);
+	if (old.sa_handler == SIG_IGN)
+		sigaddset(&launcher.ignored, sig);
 }
 
 /*
@@ -760,6 +763,8 @@ launcher_save(void)
 	sigprocmask(SIG_SETMASK, NULL, &launcher.mask);
 	launcher.have_nofile = getrlimit(RLIMIT_NOFILE, &launcher.nofile) == 0;
 	sigemptyset(&launcher.events);
+	sigemptyset(&launcher.changed);
+	sigemptyset(&launcher.ignored);
 	for (sig = 1; sig < NSIG; sig++)
 		if (launcher_event_signal(sig) && sigaction(sig, NULL, &sa) == 0
 		    && sa.sa_handler != SIG_IGN)
@@ -821,11 +826,16 @@ launcher_signal_pending(void)
 void
 launcher_restore(void)
 {
+	struct sigaction sa;
 	int sig;
 
+	memset(&sa, 0, sizeof(sa));
 	for (sig = 1; sig < NSIG; sig++)
-		if (launcher.changed[sig])
-			sigaction(sig, &launcher.act[sig], NULL);
+		if (sigismember(&launcher.changed, sig) == 1) {
+			sa.sa_handler = sigismember(&launcher.ignored, sig) == 1 ?
+			    SIG_IGN : SIG_DFL;
+			sigaction(sig, &sa, NULL);
+		}
 	if (launcher.have_nofile)
 		setrlimit(RLIMIT_NOFILE, &launcher.nofile);
 	sigprocmask(SIG_SETMASK, &launcher.mask, NULL);

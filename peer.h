@@ -60,7 +60,7 @@ struct config {
 	char		**prog;		/* program and its arguments */
 	int		 no_memory;	/* an internal failure, not a mistake */
 	unsigned	 nerrors;	/* option problems, all counted */
-	char		 error[OPT_ERRORS_MAX][AL_MSG_MAX];
+	char		(*error)[AL_MSG_MAX];	/* the first OPT_ERRORS_MAX */
 };
 
 /* Who is on fd 0. */

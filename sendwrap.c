@@ -87,12 +87,22 @@ static void
 config_error(struct config *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Keep each problem as a record of its own, until it is printed. */
+/*
+ * Keep each problem as a record of its own, until it is printed.  The
+ * records are allocated at the first: a good command line, the usual
+ * one, costs a waiting process no memory for them.
+ */
 static void
 config_error(struct config *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (c->error == NULL &&
+	    (c->error = calloc(OPT_ERRORS_MAX, sizeof(*c->error))) == NULL) {
+		c->no_memory = 1;
+		c->nerrors++;
+		return;
+	}
 	if (c->nerrors < OPT_ERRORS_MAX) {
 		va_start(ap, fmt);
 		vsnprintf(c->error[c->nerrors], sizeof(c->error[0]), fmt, ap);
@@ -109,7 +119,8 @@ print_errors(const struct config *c)
 
 	if (c->no_memory)
 		fprintf(stderr, "sendwrap: out of memory\n");
-	for (i = 0; i < c->nerrors && i < OPT_ERRORS_MAX; i++)
+	for (i = 0; c->error != NULL && i < c->nerrors && i < OPT_ERRORS_MAX;
+	    i++)
 		fprintf(stderr, "sendwrap: %s\n", c->error[i]);
 	if (c->nerrors > OPT_ERRORS_MAX)
 		fprintf(stderr, "sendwrap: and %u more option problems\n",

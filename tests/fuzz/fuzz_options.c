@@ -185,6 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	free(c.src);
+	free(c.error);
 	free(copy);
 	return 0;
 }
