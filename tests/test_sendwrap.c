@@ -14,6 +14,13 @@
 #include "sendwrap.c"
 #undef main
 
+/* Option problem i, or "" if there is none. */
+static const char *
+err(const struct config *c, unsigned i)
+{
+	return c->error != NULL && i < c->nerrors ? c->error[i] : "";
+}
+
 /*
  * parse_options(), and free what it allocated; the error records stay
  * for the test to read, until the next call.
@@ -115,7 +122,7 @@ test_every_action_is_accepted_and_others_rejected(void **state)
 		char *argv[] = { "sendwrap", "-e", "bounce", NULL };
 
 		assert_int_equal(parse(3, argv, &c), -1);
-		assert_string_equal(c.error[0], "-e: unknown action \"bounce\" "
+		assert_string_equal(err(&c, 0), "-e: unknown action \"bounce\" "
 		    "(use drop, tempfail, reject or log)");
 	}
 }
@@ -133,7 +140,7 @@ test_delay_option_is_checked_strictly(void **state)
 		char *argv[] = { "sendwrap", "-d", (char *)bad[i], NULL };
 
 		assert_int_equal(parse(3, argv, &c), -1);
-		assert_true(strncmp(c.error[0], "-d: delay \"", 11) == 0);
+		assert_true(strncmp(err(&c, 0), "-d: delay \"", 11) == 0);
 	}
 	{
 		char *argv[] = { "sendwrap", "-d", "0.25", NULL };
@@ -158,9 +165,9 @@ test_unknown_and_incomplete_options_are_errors(void **state)
 
 	(void)state;
 	assert_int_equal(parse(2, argv, &c), -1);
-	assert_string_equal(c.error[0], "unknown option -x");
+	assert_string_equal(err(&c, 0), "unknown option -x");
 	assert_int_equal(parse(3, argv2, &c), -1);
-	assert_string_equal(c.error[0], "option -d needs an argument");
+	assert_string_equal(err(&c, 0), "option -d needs an argument");
 }
 
 static void
@@ -220,15 +227,15 @@ test_option_messages_quote_what_was_given(void **state)
 	long_e[0] = '\x1b';
 	assert_int_equal(parse(11, argv, &c), -1);
 	assert_int_equal(c.nerrors, 5);
-	assert_non_null(strstr(c.error[0], "-e: unknown action \"\\x1bzzz"));
-	assert_non_null(strstr(c.error[0], "zzz...\" (use drop"));
-	assert_string_equal(c.error[1], "-m: \"0\" is not a whole number from "
+	assert_non_null(strstr(err(&c, 0), "-e: unknown action \"\\x1bzzz"));
+	assert_non_null(strstr(err(&c, 0), "zzz...\" (use drop"));
+	assert_string_equal(err(&c, 1), "-m: \"0\" is not a whole number from "
 	    "1 to 1000000");
-	assert_string_equal(c.error[2], "-n: \"x\" is not a whole number from "
+	assert_string_equal(err(&c, 2), "-n: \"x\" is not a whole number from "
 	    "1 to 1000000");
-	assert_string_equal(c.error[3], "-p: \"-1\" is not a whole number from "
+	assert_string_equal(err(&c, 3), "-p: \"-1\" is not a whole number from "
 	    "0 to 1000000");
-	assert_non_null(strstr(c.error[4], "-w: delay \"301\" is more than"));
+	assert_non_null(strstr(err(&c, 4), "-w: delay \"301\" is more than"));
 }
 
 static void
@@ -641,21 +648,21 @@ test_teaser_and_cache_options(void **state)
 	free(c.src);
 	assert_int_equal(parse_options(3, bad_g, &c), -1);
 	assert_null(c.teaser);
-	assert_non_null(strstr(c.error != NULL ? c.error[0] : "",
-	    "-g: the teaser text has a control"));
+	assert_non_null(strstr(err(&c, 0), "-g: the teaser text has a "
+	    "control"));
 	free(c.src);
 	free(c.error);
 	assert_int_equal(parse(5, bad_C, &c), -1);
-	assert_non_null(strstr(c.error[0], "-C: ttl \"1h\" is not a whole "
+	assert_non_null(strstr(err(&c, 0), "-C: ttl \"1h\" is not a whole "
 	    "number of seconds from 1 to 31536000"));
 	assert_int_equal(parse(3, lone_C, &c), -1);
-	assert_string_equal(c.error[0], "-C needs a pass cache directory "
+	assert_string_equal(err(&c, 0), "-C needs a pass cache directory "
 	    "(-c dir)");
 	assert_int_equal(parse(2, lone_P, &c), -1);
-	assert_string_equal(c.error[0], "-P needs a pass cache directory "
+	assert_string_equal(err(&c, 0), "-P needs a pass cache directory "
 	    "(-c dir)");
 	assert_int_equal(parse(5, P_t, &c), -1);
-	assert_string_equal(c.error[0], "-P cannot be combined with -t");
+	assert_string_equal(err(&c, 0), "-P cannot be combined with -t");
 }
 
 int
