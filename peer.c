@@ -841,14 +841,34 @@ launcher_restore(void)
 	sigprocmask(SIG_SETMASK, &launcher.mask, NULL);
 }
 
-/* "TERM" for SIGTERM, "RTMIN+3" for a real-time one, as kill -l. */
+/*
+ * "TERM" for SIGTERM, "RTMIN+3" for a real-time one, as kill -l.  Only
+ * the signals that are events are named; a switch, not the C library's
+ * table, which a static build would relocate into every process.
+ */
 const char *
 signal_name(int sig, char *buf, size_t size)
 {
-	const char *abbrev = sig == SIGIO ? "IO" : sigabbrev_np(sig);
+	const char *name = NULL;
 
-	if (abbrev != NULL)
-		snprintf(buf, size, "%s", abbrev);
+	switch (sig) {
+	case SIGHUP: name = "HUP"; break;
+	case SIGINT: name = "INT"; break;
+	case SIGQUIT: name = "QUIT"; break;
+	case SIGUSR1: name = "USR1"; break;
+	case SIGUSR2: name = "USR2"; break;
+	case SIGALRM: name = "ALRM"; break;
+	case SIGTERM: name = "TERM"; break;
+	case SIGSTKFLT: name = "STKFLT"; break;
+	case SIGXCPU: name = "XCPU"; break;
+	case SIGXFSZ: name = "XFSZ"; break;
+	case SIGVTALRM: name = "VTALRM"; break;
+	case SIGPROF: name = "PROF"; break;
+	case SIGIO: name = "IO"; break;
+	case SIGPWR: name = "PWR"; break;
+	}
+	if (name != NULL)
+		snprintf(buf, size, "%s", name);
 	else if (sig == SIGRTMIN || sig == SIGRTMAX)
 		snprintf(buf, size, "%s", sig == SIGRTMIN ? "RTMIN" : "RTMAX");
 	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
