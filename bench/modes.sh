@@ -1,5 +1,5 @@
 # bench/modes.sh - sendwrap's listener, sendwrap per connection and Postfix's
-# postscreen side by side (issue 11's targets); sourced by bench/run.
+# postscreen side by side; sourced by bench/run.
 #
 #   5. waiting peers: how many each holds at once, and what each costs;
 #   6. early talkers: the highest rate each turns away, and its CPU;
