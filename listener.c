@@ -50,8 +50,6 @@
 #define ACCEPT_PAUSE_MS	100	/* after accept() ran out of fds or memory */
 #define TICK_MS		1000	/* reload checks, lost-line reports */
 #define STILL_MS	1000	/* a changed file must stand still this long */
-#define DRAIN_MS	2000	/* after a reply to an early talker */
-#define DRAIN_BYTES	65536
 #define DRAIN_MAX	256	/* early talkers drained at once; others closed */
 #define SP_BUF		(1024 * 1024)	/* the starter's socket buffers */
 #define SP_WAIT_MS	2000	/* at shutdown, for programs being started */
@@ -969,8 +967,7 @@ early(int fd, int urgent)
 	while (lp->drained < DRAIN_BYTES &&
 	    (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 		lp->drained += (unsigned)n;
-	reply(&p, L.c->action == ACT_TEMPFAIL ? "421 4.5.0" : "554 5.5.0",
-	    "Protocol error: talked before the greeting");
+	reply_early(L.c, &p);
 	(void)shutdown(fd, SHUT_WR);
 	/* A flood must not fill the descriptors with closing talkers. */
 	if (L.draining >= DRAIN_MAX) {

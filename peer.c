@@ -439,6 +439,14 @@ reply_unavailable(struct peer *p, const char *code)
 	reply(p, code, "Service not available, closing transmission channel");
 }
 
+/* What -e tempfail or reject tells an early talker. */
+void
+reply_early(const struct config *c, struct peer *p)
+{
+	reply(p, c->action == ACT_TEMPFAIL ? "421 4.5.0" : "554 5.5.0",
+	    "Protocol error: talked before the greeting");
+}
+
 /*
  * The greeting teaser.  "220-text" opens a multi-line greeting, and an
  * RFC 5321 client must wait for its last line ("220 ", with a space),

@@ -31,6 +31,8 @@
 #define EARLY_SHOWN		64	/* early bytes quoted in the log */
 #define HOST_MAX		256
 #define TEASER_MAX		506	/* "220-" TEXT CRLF: RFC 5321's 512 */
+#define DRAIN_MS		2000	/* for an early talker to close, replied */
+#define DRAIN_BYTES		65536
 
 enum action { ACT_DROP, ACT_TEMPFAIL, ACT_REJECT, ACT_LOG };
 extern const char *const action_names[4];
@@ -139,6 +141,7 @@ void	 log_early(const struct config *, const struct peer *,
 
 void	 reply(struct peer *, const char *, const char *);
 void	 reply_unavailable(struct peer *, const char *);
+void	 reply_early(const struct config *, struct peer *);
 void	 send_teaser(const struct config *, struct peer *);
 int	 give_up(struct peer *, const char *, const char *, int);
 void	 config_errors_joined(const struct config *, char *, size_t);

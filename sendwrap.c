@@ -46,8 +46,6 @@
 #include "passcache.h"
 #include "peer.h"
 
-#define DRAIN_MS	2000	/* wait for the peer to close after a reply */
-#define DRAIN_BYTES	65536
 #define DGRAMS_MAX	1024	/* datagrams taken off a misused UDP socket */
 #define COUNT_MAX	1000000ul	/* -m, -n, -p */
 
@@ -709,8 +707,7 @@ turn_away(const struct config *c, struct peer *p)
 	while (total < DRAIN_BYTES &&
 	    (n = recv(STDIN_FILENO, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
 		total += (size_t)n;
-	reply(p, c->action == ACT_TEMPFAIL ? "421 4.5.0" : "554 5.5.0",
-	    "Protocol error: talked before the greeting");
+	reply_early(c, p);
 	drain();
 	return 0;
 }

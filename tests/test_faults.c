@@ -154,28 +154,6 @@ test_program_that_is_a_directory_gives_421_at_once(void **state)
 	expect_program_refused(tmpdir, "Permission denied");
 }
 
-static void
-test_program_removed_during_the_wait_gives_421_after_it(void **state)
-{
-	char prog[256], line[512];
-	struct h_run r;
-
-	(void)state;
-	snprintf(prog, sizeof(prog), "%s/vanishing-mta", tmpdir);
-	h_copy(mta, prog, 0755);
-	assert_int_equal(h_start(&r, "127.0.0.2", "127.0.0.1", H_STDERR_PIPE,
-	    ARGS("-s", "-A", "127.0.0.2 0.6", "--", prog)), 0);
-	usleep(200000);
-	assert_int_equal(unlink(prog), 0);
-	assert_true(h_read_line(r.client, line, sizeof(line), SOON_MS) > 0);
-	assert_true(strncmp(line, "421 4.3.0 ", 10) == 0);
-	assert_int_equal(h_finish(&r, FINISH_MS), EX_OSERR << 8);
-	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
-	assert_non_null(strstr(r.log, "error ip=127.0.0.2 "));
-	assert_non_null(strstr(r.log, "No such file or directory"));
-	assert_false(h_mta_ran());
-}
-
 /* ---- an allowlist cannot be used ---- */
 
 /*
@@ -1428,8 +1406,6 @@ group_teardown(void **state)
 	/* Left behind only by a test that failed half-way. */
 	snprintf(path, sizeof(path), "%s/big.allow", tmpdir);
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/vanishing-mta", tmpdir);
-	unlink(path);
 	rmdir(tmpdir);
 	return 0;
 }
@@ -1441,7 +1417,6 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_program_without_execute_permission_gives_421_at_once),
 		T(test_program_that_is_a_directory_gives_421_at_once),
-		T(test_program_removed_during_the_wait_gives_421_after_it),
 		T(test_unreadable_allowlist_is_reported_and_the_delay_applies),
 		T(test_allowlist_that_is_a_directory_is_reported_and_the_delay_applies),
 		T(test_allowlist_that_is_a_device_or_fifo_does_not_hang),

@@ -513,6 +513,8 @@ test_a_pass_whose_exec_fails_is_taken_back(void **state)
 	assert_int_equal(h_finish(&r, FINISH_MS), EX_OSERR << 8);
 	assert_non_null(strstr(r.log, "pass ip=127.0.0.2 "));
 	assert_non_null(strstr(r.log, "error ip=127.0.0.2 "));
+	assert_non_null(strstr(r.log, "No such file or directory"));
+	assert_false(h_mta_ran());
 	assert_int_equal(entry_age("127.0.0.2"), -1);
 	assert_int_equal(cd_count(cache), 0);
 }

@@ -631,6 +631,37 @@ test_an_early_talker_let_in_by_minus_e_log_gets_one_line(void **state)
 	assert_non_null(strstr(l.log, " action=log rule=-A:1\n"));
 }
 
+/* A peer held for a session that leaves: one hangup line, eof or reset. */
+static void
+test_a_held_peer_that_leaves_is_a_hangup_with_its_reason(void **state)
+{
+	struct linger lg = { 1, 0 };
+	struct lsn l;
+	int a, b, c;
+
+	(void)state;
+	l_start(&l, 0, ARGS("-s", "-m", "1", "-A", "127.0.0.0/8 0.1", "--",
+	    mta));
+	assert_true(l_wait_log(&l, " 1 sessions", 1, SOON_MS));
+	a = l_connect(&l, "127.0.0.2");
+	expect_greeting(a, SOON_MS);		/* holds the one session */
+	b = l_connect(&l, "127.0.0.3");
+	c = l_connect(&l, "127.0.0.4");
+	usleep(400000);				/* both passed, both held */
+	close(b);
+	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(c);
+	assert_true(l_wait_log(&l, "hangup ip=127.0.0.4 ", 1, SOON_MS));
+	quit(a);
+	assert_int_equal(l_stop(&l), 0);
+	assert_non_null(strstr(l.log, "hangup ip=127.0.0.3 "));
+	assert_int_equal(l_count(&l, " reason=eof held=0."), 1);
+	assert_int_equal(l_count(&l, " reason=reset held=0."), 1);
+	assert_int_equal(l_count(&l, "ip=127.0.0.3 "), 1);
+	assert_int_equal(l_count(&l, "ip=127.0.0.4 "), 1);
+}
+
 /* ---- the allowlist, read again ---- */
 
 static void
@@ -784,6 +815,55 @@ test_a_fork_that_fails_gives_421_and_a_forkfail_line(void **state)
 	assert_false(h_mta_ran());
 }
 
+/* The listener's one child: the process that starts programs. */
+static pid_t
+starter_of(pid_t listener)
+{
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)listener, (long)listener);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+/*
+ * Programs are started by a child of the listener; if it dies, the
+ * listener says so and starts them itself: no peer goes without.
+ */
+static void
+test_without_its_starter_the_listener_starts_programs_itself(void **state)
+{
+	struct lsn l;
+	pid_t sp;
+	int c;
+
+	(void)state;
+	l_start(&l, 0, ARGS("-s", "-A", "127.0.0.2 0.2", "--", mta));
+	assert_true(l_wait_log(&l, "listening on", 1, SOON_MS));
+	c = l_connect(&l, "127.0.0.2");
+	expect_greeting(c, SOON_MS);
+	quit(c);
+	sp = starter_of(l.pid);
+	assert_true(sp > 0);
+	assert_int_equal(kill(sp, SIGKILL), 0);
+	assert_true(l_wait_log(&l, "the process that starts programs stopped; "
+	    "the listener starts them itself", 1, SOON_MS));
+	c = l_connect(&l, "127.0.0.2");
+	expect_greeting(c, SOON_MS);
+	quit(c);
+	assert_int_equal(l_stop(&l), 0);
+	assert_int_equal(l_count(&l, "pass ip=127.0.0.2 "), 2);
+}
+
 /* ---- many at once ---- */
 
 /*
@@ -858,11 +938,13 @@ main(void)
 		T(test_total_limit_turns_the_next_peer_away_but_allowlisted_ones_pass),
 		T(test_sessions_are_capped_and_passed_peers_held),
 		T(test_an_early_talker_let_in_by_minus_e_log_gets_one_line),
+		T(test_a_held_peer_that_leaves_is_a_hangup_with_its_reason),
 		T(test_an_edited_allowlist_takes_effect_without_a_restart),
 		T(test_sighup_reloads_at_once),
 		T(test_sigterm_tells_every_waiting_peer_and_spares_running_sessions),
 		T(test_bad_options_keep_the_listener_up_answering_421),
 		T(test_a_fork_that_fails_gives_421_and_a_forkfail_line),
+		T(test_without_its_starter_the_listener_starts_programs_itself),
 		T(test_a_thousand_peers_are_greeted_while_the_log_is_stuck),
 #undef T
 	};
