@@ -52,6 +52,19 @@ al_addr_parse(const char *s, unsigned char out[16])
 	return 0;
 }
 
+/*
+ * The site an address stands for: an IPv4 address alone, an IPv6 one
+ * for its /64, the unit one host or site is given.  Per-address limits
+ * and pass cache keys both count by it.
+ */
+void
+al_site(const unsigned char a[16], unsigned char site[16])
+{
+	memcpy(site, a, 16);
+	if (!al_addr_is_v4(a))
+		memset(site + 8, 0, 8);
+}
+
 void
 al_addr_format(const unsigned char a[16], char *buf, size_t size)
 {

@@ -77,6 +77,7 @@ struct al_scan {
 
 int	 al_addr_parse(const char *, unsigned char[16]);
 int	 al_addr_is_v4(const unsigned char[16]);
+void	 al_site(const unsigned char[16], unsigned char[16]);
 void	 al_addr_format(const unsigned char[16], char *, size_t);
 void	 al_net_format(const struct al_entry *, char *, size_t);
 int	 al_delay_parse(const char *, size_t, unsigned *, char *, size_t);

@@ -141,6 +141,8 @@ static struct {
 	int64_t		 last_broken_log;
 	unsigned long	 broken_unlogged;
 	char		**envp;		/* the program's environment */
+	char		 fail[REPLY_MAX];	/* the child's 421, made for it */
+	size_t		 fail_len;
 	char		 remote_addr[INET6_ADDRSTRLEN + 16];
 	char		 remote_port[32];
 	int		 sp;		/* the starter's socket, or -1 */
@@ -293,15 +295,6 @@ heap_remove(int fd)
 
 /* ---- waiting peers per address ---- */
 
-/* An IPv4 address counts alone; an IPv6 one counts for its /64. */
-static void
-slot_key(const unsigned char addr[16], unsigned char key[16])
-{
-	memcpy(key, addr, 16);
-	if (!al_addr_is_v4(addr))
-		memset(key + 8, 0, 8);
-}
-
 static size_t
 slot_at(const unsigned char key[16])
 {
@@ -321,7 +314,7 @@ slot_count(const unsigned char addr[16])
 {
 	unsigned char key[16];
 
-	slot_key(addr, key);
+	al_site(addr, key);
 	return L.slot[slot_at(key)].n;
 }
 
@@ -331,7 +324,7 @@ slot_add(const unsigned char addr[16])
 	unsigned char key[16];
 	size_t i;
 
-	slot_key(addr, key);
+	al_site(addr, key);
 	i = slot_at(key);
 	memcpy(L.slot[i].key, key, 16);
 	L.slot[i].n++;
@@ -345,7 +338,7 @@ slot_remove(const unsigned char addr[16])
 	unsigned char key[16];
 	size_t i, j, home;
 
-	slot_key(addr, key);
+	al_site(addr, key);
 	i = slot_at(key);
 	if (L.slot[i].n == 0 || --L.slot[i].n > 0)
 		return;
@@ -479,13 +472,18 @@ release(int fd, int close_it)
  * child has told the peer).
  */
 static int
-spawn(int fd, const char *ip, unsigned port)
+spawn(int fd, const char *ip, unsigned port, int teased)
 {
-	static const char fail[] = "421 4.3.0 Service not available, "
-	    "closing transmission channel\r\n";
+	struct peer p;
 	pid_t pid;
 	int fl;
 
+	/* What the child tells the peer if it fails, made here. */
+	memset(&p, 0, sizeof(p));
+	p.kind = IN_INET;
+	p.teased = teased;
+	L.fail_len = reply_format(&p, "421 4.3.0", UNAVAILABLE, L.fail,
+	    sizeof(L.fail));
 	snprintf(L.remote_addr, sizeof(L.remote_addr), "REMOTE_ADDR=%s", ip);
 	snprintf(L.remote_port, sizeof(L.remote_port), "REMOTE_PORT=%u", port);
 	/* The program gets a blocking socket, as from any launcher. */
@@ -505,20 +503,22 @@ spawn(int fd, const char *ip, unsigned port)
 		    (L.fd2_is_listener && dup2(fd, 2) == -1)) {
 			L.spawn_errno = errno;
 			L.spawn_step = "dup2";
-			(void)send(fd, fail, sizeof(fail) - 1, MSG_NOSIGNAL);
+			(void)send(fd, L.fail, L.fail_len, MSG_NOSIGNAL);
 			_exit(EX_OSERR);
 		}
 		(void)close_range(3, ~0U, 0);
 		launcher_restore();
 		execve(L.path, L.c->prog, L.envp);
 		L.spawn_errno = errno;
-		(void)send(0, fail, sizeof(fail) - 1, MSG_NOSIGNAL);
+		(void)send(0, L.fail, L.fail_len, MSG_NOSIGNAL);
 		_exit(EX_OSERR);
 	}
 	/* NOLINTEND(clang-analyzer-security.insecureAPI.vfork,clang-analyzer-unix.Vfork) */
 	if (pid == -1)
 		return -1;
 	if (L.spawn_errno != 0) {
+		/* It has _exited: reaped now, it is no session to end. */
+		(void)waitpid(pid, NULL, 0);
 		errno = L.spawn_errno;
 		return -1;
 	}
@@ -541,6 +541,7 @@ enum { SP_STARTED, SP_FAILED, SP_ENDED };
 
 struct sp_req {
 	int		 id;		/* the connection's fd in the listener */
+	int		 teased;	/* a "220-" line is on the wire */
 	unsigned	 port;
 	char		 ip[INET6_ADDRSTRLEN];
 };
@@ -584,7 +585,9 @@ sp_main(int sock)
 	sigaddset(&chld, SIGCHLD);
 	pf[0].fd = sock;
 	pf[0].events = POLLIN;
-	pf[1].fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	/* Unable to hear its children end, it must not start any. */
+	if ((pf[1].fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		_exit(EX_OSERR);
 	pf[1].events = POLLIN;
 	for (;;) {
 		char cbuf[CMSG_SPACE(sizeof(int))];
@@ -621,10 +624,17 @@ sp_main(int sock)
 			if (cm->cmsg_level == SOL_SOCKET &&
 			    cm->cmsg_type == SCM_RIGHTS)
 				memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-		if (fd == -1 || (size_t)n != sizeof(req))
+		if ((size_t)n != sizeof(req)) {	/* cannot happen */
+			if (fd != -1)
+				close(fd);
 			continue;
+		}
+		if (fd == -1) {
+			sp_answer(sock, SP_FAILED, req.id, EBADF, "fork");
+			continue;
+		}
 		req.ip[sizeof(req.ip) - 1] = '\0';
-		if (spawn(fd, req.ip, req.port) == 0)
+		if (spawn(fd, req.ip, req.port, req.teased) == 0)
 			sp_answer(sock, SP_STARTED, req.id, 0, "");
 		else
 			sp_answer(sock, SP_FAILED, req.id, errno,
@@ -682,6 +692,7 @@ sp_send(int fd, const struct peer *p)
 	memset(&req, 0, sizeof(req));
 	memset(cbuf, 0, sizeof(cbuf));
 	req.id = fd;
+	req.teased = p->teased;
 	req.port = p->port;
 	snprintf(req.ip, sizeof(req.ip), "%s", p->ip);
 	memset(&mh, 0, sizeof(mh));
@@ -791,7 +802,7 @@ start_session(int fd)
 		L.starting++;
 		return;
 	}
-	if (spawn(fd, p.ip, p.port) == 0)
+	if (spawn(fd, p.ip, p.port, p.teased) == 0)
 		session_done(fd, 0, "");
 	else
 		session_done(fd, errno, L.spawn_errno != 0 ? L.spawn_step :
@@ -849,9 +860,14 @@ reap(void)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		if (pid != L.sp_pid && L.sessions > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == L.sp_pid) {	/* its pid may be reused from now */
+			L.sp_pid = -1;
+			continue;
+		}
+		if (L.sessions > 0)
 			L.sessions--;
+	}
 }
 
 /*
@@ -936,8 +952,6 @@ early(int fd, int urgent)
 	struct lpeer *lp = &L.peer[fd];
 	struct peer p;
 	struct verdict v;
-	char buf[2048];
-	ssize_t n;
 
 	as_peer(fd, lp, &p);
 	as_verdict(lp, &v);
@@ -964,9 +978,7 @@ early(int fd, int urgent)
 		return;
 	}
 	/* Read what it sent, reply, and let it see the close. */
-	while (lp->drained < DRAIN_BYTES &&
-	    (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		lp->drained += (unsigned)n;
+	lp->drained = (unsigned)read_sent(fd, lp->drained, DRAIN_BYTES);
 	reply_early(L.c, &p);
 	(void)shutdown(fd, SHUT_WR);
 	/* A flood must not fill the descriptors with closing talkers. */
@@ -1259,9 +1271,6 @@ load_rules(const char *why)
 	size_t i;
 
 	memset(&fresh, 0, sizeof(fresh));
-	for (i = 0; i < L.c->nsrc; i++)
-		if (L.c->src[i].is_file)
-			look(L.c->src[i].text, &L.seen[i]);
 	if ((fresh.table = al_table_new()) == NULL) {
 		if (L.rules.table != NULL) {
 			logmsg(LOG_ERR, "allowlist %s: out of memory; the rules "
@@ -1276,6 +1285,10 @@ load_rules(const char *why)
 		    "allowlisted and every peer waits %s seconds", why, delay);
 		return;
 	}
+	/* What is read from now on; a failed reading is tried again. */
+	for (i = 0; i < L.c->nsrc; i++)
+		if (L.c->src[i].is_file)
+			look(L.c->src[i].text, &L.seen[i]);
 	sources_read(L.c, NULL, &m, fresh.table, &r, &fresh.st);
 	report_more(&r);
 	/* A pass cache that could not be used may have been mended. */
@@ -1455,17 +1468,11 @@ static int
 set_up(void)
 {
 	sigset_t sigs;
-	int i, sig;
+	int i;
 
-	sigemptyset(&sigs);
-	for (sig = 1; sig < NSIG; sig++)
-		if (launcher_event_signal(sig) && sigismember(&sigs, sig) == 0) {
-			struct sigaction sa;
-
-			if (sigaction(sig, NULL, &sa) == 0 &&
-			    sa.sa_handler != SIG_IGN)
-				sigaddset(&sigs, sig);
-		}
+	/* Children must be heard to end, whatever the launcher ignored. */
+	launcher_default(SIGCHLD);
+	launcher_events(&sigs);
 	sigaddset(&sigs, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if ((L.sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||

@@ -28,7 +28,6 @@
 #include "allowlist.h"
 #include "passcache.h"
 
-#define V6_KEY_BITS	64		/* an IPv6 pass counts for its /64 */
 #define FUTURE_SLACK	1		/* seconds: a tick between clocks */
 
 static int
@@ -56,8 +55,7 @@ pc_key(const unsigned char addr[16], char key[PC_KEY_MAX])
 		al_addr_format(addr, key, PC_KEY_MAX);
 		return;
 	}
-	memcpy(net, addr, 8);
-	memset(net + 8, 0, 8);
+	al_site(addr, net);
 	al_addr_format(net, key, PC_KEY_MAX - 4);
 	if (key[0] != '\0')
 		memcpy(key + strlen(key), "/64", 4);

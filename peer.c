@@ -34,7 +34,6 @@
 #define READ_CHUNK	8192	/* allowlist read buffer */
 #define RULE_PATH_MAX	200	/* a rule's file name, shortened from the left */
 #define SCRIPT_DEPTH	4	/* #! interpreters in a row, as Linux allows */
-#define REPLY_MAX	(2 * HOST_MAX + 128)	/* a "220 " line, a reply */
 
 const char *const action_names[4] = { "drop", "tempfail", "reject", "log" };
 
@@ -392,16 +391,20 @@ log_early(const struct config *c, const struct peer *p,
 
 /* ---- replies: the only bytes sendwrap ever writes to the peer ---- */
 
-void
-reply(struct peer *p, const char *code, const char *text)
+/*
+ * A reply's bytes, in buf; their length, 0 if they do not fit.  Apart
+ * from reply() so that the listener can make them before a vfork(),
+ * for its child to send.
+ */
+size_t
+reply_format(const struct peer *p, const char *code, const char *text,
+    char *buf, size_t size)
 {
-	char host[HOST_MAX], buf[REPLY_MAX];
+	char host[HOST_MAX];
 	const char *h;
 	size_t i, used = 0;
 	int n;
 
-	if (p->kind != IN_INET)
-		return;
 	if (gethostname(host, sizeof(host)) == -1)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
@@ -422,21 +425,46 @@ reply(struct peer *p, const char *code, const char *text)
 	 * or 554 as the answer to what it sent too soon.
 	 */
 	if (p->teased && strncmp(code, "220", 3) != 0) {
-		n = snprintf(buf, sizeof(buf), "220 %s\r\n", h);
-		if (n > 0 && (size_t)n < sizeof(buf))
+		n = snprintf(buf, size, "220 %s\r\n", h);
+		if (n > 0 && (size_t)n < size)
 			used = (size_t)n;
 	}
-	n = snprintf(buf + used, sizeof(buf) - used, "%s %s %s\r\n", code, h,
-	    text);
-	if (n > 0 && used + (size_t)n < sizeof(buf))
-		(void)send(p->fd, buf, used + (size_t)n,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+	n = snprintf(buf + used, size - used, "%s %s %s\r\n", code, h, text);
+	return n > 0 && used + (size_t)n < size ? used + (size_t)n : 0;
+}
+
+void
+reply(struct peer *p, const char *code, const char *text)
+{
+	char buf[REPLY_MAX];
+	size_t n;
+
+	if (p->kind != IN_INET)
+		return;
+	if ((n = reply_format(p, code, text, buf, sizeof(buf))) > 0)
+		(void)send(p->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 void
 reply_unavailable(struct peer *p, const char *code)
 {
-	reply(p, code, "Service not available, closing transmission channel");
+	reply(p, code, UNAVAILABLE);
+}
+
+/*
+ * Read what an early talker sent, up to limit bytes in all, so that the
+ * close that follows a reply is not a reset.  Returns the bytes read.
+ */
+size_t
+read_sent(int fd, size_t done, size_t limit)
+{
+	char buf[2048];
+	ssize_t n;
+
+	while (done < limit &&
+	    (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		done += (size_t)n;
+	return done;
 }
 
 /* What -e tempfail or reject tells an early talker. */
@@ -785,6 +813,27 @@ launcher_save(void)
 	change(SIGPIPE, SIG_IGN, &none);
 	if (sigaction(SIGCONT, NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
 		change(SIGCONT, on_continue, &none);
+}
+
+/*
+ * Set sig to its default for sendwrap, and give the program the
+ * launcher's disposition back: the listener must hear SIGCHLD even from
+ * a launcher that ignored it.
+ */
+void
+launcher_default(int sig)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	change(sig, SIG_DFL, &none);
+}
+
+/* The signals that end a connection, or stop the listener. */
+void
+launcher_events(sigset_t *set)
+{
+	*set = launcher.events;
 }
 
 /* The mask for waiting: the event signals come through, nothing else. */

@@ -31,6 +31,8 @@
 #define EARLY_SHOWN		64	/* early bytes quoted in the log */
 #define HOST_MAX		256
 #define TEASER_MAX		506	/* "220-" TEXT CRLF: RFC 5321's 512 */
+#define REPLY_MAX		(2 * HOST_MAX + 128)	/* "220 " line, reply */
+#define UNAVAILABLE	"Service not available, closing transmission channel"
 #define DRAIN_MS		2000	/* for an early talker to close, replied */
 #define DRAIN_BYTES		65536
 
@@ -139,9 +141,12 @@ void	 line_early(struct line *, const struct config *,
 void	 log_early(const struct config *, const struct peer *,
 	    const struct verdict *, unsigned, int);
 
+size_t	 reply_format(const struct peer *, const char *, const char *,
+	    char *, size_t);
 void	 reply(struct peer *, const char *, const char *);
 void	 reply_unavailable(struct peer *, const char *);
 void	 reply_early(const struct config *, struct peer *);
+size_t	 read_sent(int, size_t, size_t);
 void	 send_teaser(const struct config *, struct peer *);
 int	 give_up(struct peer *, const char *, const char *, int);
 void	 config_errors_joined(const struct config *, char *, size_t);
@@ -153,6 +158,8 @@ int	 launcher_signal_pending(void);
 int	 launcher_event_signal(int);
 void	 launcher_restore(void);
 void	 launcher_block_events(sigset_t *);
+void	 launcher_default(int);
+void	 launcher_events(sigset_t *);
 const char *signal_name(int, char *, size_t);
 void	 program_exec(const struct config *, const char *, char *, size_t);
 

@@ -697,16 +697,10 @@ drain(void)
 static int NOINLINE
 turn_away(const struct config *c, struct peer *p)
 {
-	char buf[2048];
-	size_t total = 0;
-	ssize_t n;
-
 	if (c->action == ACT_DROP)
 		return 0;
 	/* Read what it sent, so that the close below is not a reset. */
-	while (total < DRAIN_BYTES &&
-	    (n = recv(STDIN_FILENO, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		total += (size_t)n;
+	(void)read_sent(STDIN_FILENO, 0, DRAIN_BYTES);
 	reply_early(c, p);
 	drain();
 	return 0;

@@ -37,14 +37,14 @@ struct lsn {
 
 static const char *mta;
 static char tmpdir[128];
-static int launcher_blocks_term, launcher_nproc_one;
+static int launcher_blocks_term, launcher_nproc_one, launcher_ignores_chld;
 
 static int
 setup(void **state)
 {
 	(void)state;
 	h_mark_reset(tmpdir);
-	launcher_blocks_term = launcher_nproc_one = 0;
+	launcher_blocks_term = launcher_nproc_one = launcher_ignores_chld = 0;
 	return 0;
 }
 
@@ -122,6 +122,7 @@ l_start(struct lsn *l, int systemd, const char *const *args)
 			sigprocmask(SIG_BLOCK, &set, NULL);
 		}
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, launcher_ignores_chld ? SIG_IGN : SIG_DFL);
 		if (launcher_nproc_one) {
 			struct rlimit one = { 1, 1 };
 
@@ -662,6 +663,83 @@ test_a_held_peer_that_leaves_is_a_hangup_with_its_reason(void **state)
 	assert_int_equal(l_count(&l, "ip=127.0.0.4 "), 1);
 }
 
+/*
+ * The program cannot be run any more (it was removed): the peer hears
+ * 421 after a "220 HOST" that ends the teaser's greeting, the line says
+ * why, and its session is free again, once, so that -m still holds.
+ */
+static void
+test_a_failed_exec_frees_its_session_once_and_ends_the_greeting(void **state)
+{
+	char prog[256], line[512], host[256], want[300];
+	struct lsn l;
+	int a, b, c, d;
+
+	(void)state;
+	snprintf(prog, sizeof(prog), "%s/flaky-mta", tmpdir);
+	h_copy(mta, prog, 0755);
+	l_start(&l, 0, ARGS("-s", "-m", "2", "-w", "0.5", "-g", "mx.test",
+	    "-A", "127.0.0.0/8 0.2", "--", prog));
+	assert_true(l_wait_log(&l, " 2 sessions", 1, SOON_MS));
+	a = l_connect(&l, "127.0.0.2");
+	assert_true(h_read_line(a, line, sizeof(line), SOON_MS) > 0);
+	expect_greeting(a, SOON_MS);		/* one session runs on */
+	assert_int_equal(unlink(prog), 0);
+	b = l_connect(&l, "127.0.0.3");
+	assert_true(h_read_line(b, line, sizeof(line), SOON_MS) > 0);
+	assert_string_equal(line, "220-mx.test\r\n");
+	assert_true(h_read_line(b, line, sizeof(line), SOON_MS) > 0);
+	gethostname(host, sizeof(host));
+	snprintf(want, sizeof(want), "220 %s\r\n", host);
+	assert_string_equal(line, want);
+	assert_true(h_read_line(b, line, sizeof(line), SOON_MS) > 0);
+	assert_true(strncmp(line, "421 4.3.0 ", 10) == 0);
+	close(b);
+	h_copy(mta, prog, 0755);
+	c = l_connect(&l, "127.0.0.4");		/* the second session */
+	assert_true(h_read_line(c, line, sizeof(line), SOON_MS) > 0);
+	expect_greeting(c, SOON_MS);
+	d = l_connect(&l, "127.0.0.5");		/* no third: held, then busy */
+	assert_true(h_read_line(d, line, sizeof(line), SOON_MS) > 0);
+	assert_true(h_read_line(d, line, sizeof(line), SOON_MS) > 0);
+	assert_true(h_read_line(d, line, sizeof(line), SOON_MS) > 0);
+	assert_true(strncmp(line, "421 4.3.2 ", 10) == 0);
+	close(d);
+	quit(a);
+	quit(c);
+	assert_int_equal(l_stop(&l), 0);
+	assert_non_null(strstr(l.log, "error ip=127.0.0.3 port="));
+	assert_non_null(strstr(l.log, "reason=\"exec "));
+	assert_non_null(strstr(l.log, "busy ip=127.0.0.5 "));
+	assert_int_equal(l_count(&l, "ip=127.0.0.3 "), 1);
+	unlink(prog);
+}
+
+/* A launcher that ignores SIGCHLD: sessions still end, and free -m. */
+static void
+test_a_launcher_that_ignores_sigchld_still_frees_sessions(void **state)
+{
+	char rec[4096];
+	struct lsn l;
+	int i, c;
+
+	(void)state;
+	launcher_ignores_chld = 1;
+	l_start(&l, 0, ARGS("-s", "-m", "1", "-w", "1", "--", mta));
+	assert_true(l_wait_log(&l, " 1 sessions", 1, SOON_MS));
+	for (i = 0; i < 3; i++) {
+		c = l_connect(&l, "127.0.0.1");
+		expect_greeting(c, SOON_MS);
+		quit(c);
+		usleep(100000);
+	}
+	assert_int_equal(l_stop(&l), 0);
+	assert_int_equal(l_count(&l, "allow ip=127.0.0.1 "), 3);
+	/* And the program gets SIGCHLD ignored, as the launcher gave it. */
+	assert_int_equal(mta_runs(rec, sizeof(rec)), 3);
+	assert_non_null(strstr(rec, " ignored=10000 "));
+}
+
 /* ---- the allowlist, read again ---- */
 
 static void
@@ -939,6 +1017,8 @@ main(void)
 		T(test_sessions_are_capped_and_passed_peers_held),
 		T(test_an_early_talker_let_in_by_minus_e_log_gets_one_line),
 		T(test_a_held_peer_that_leaves_is_a_hangup_with_its_reason),
+		T(test_a_failed_exec_frees_its_session_once_and_ends_the_greeting),
+		T(test_a_launcher_that_ignores_sigchld_still_frees_sessions),
 		T(test_an_edited_allowlist_takes_effect_without_a_restart),
 		T(test_sighup_reloads_at_once),
 		T(test_sigterm_tells_every_waiting_peer_and_spares_running_sessions),
